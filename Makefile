@@ -1,0 +1,43 @@
+# SMP Planner — the two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test test-fast lint lock bench clean
+
+install: $(STAMP)
+
+# Re-installs only when the lock file or the project metadata changed.
+$(STAMP): requirements-dev.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+run: install
+	$(BIN)/smp db upgrade
+	$(BIN)/smp seed demo --if-empty
+	$(BIN)/smp serve --host 127.0.0.1 --port 8000
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check app scheduling sites seeds tests
+	$(BIN)/mypy app scheduling sites seeds
+
+# Regenerate the lock files after changing pyproject.toml (needs the package registry):
+# requirements.lock for production (the Docker image), requirements-dev.lock for development and CI.
+lock:
+	$(BIN)/python -m pip install --quiet uv==0.13.8
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements-dev.lock
+
+bench: install
+	$(BIN)/smp bench seed
+	$(BIN)/smp bench match
+	$(BIN)/smp bench rota
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,104 @@
+"""Accounts: creation, authentication, API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+
+from advanced_alchemy.repository import SQLAlchemySyncRepository
+from advanced_alchemy.service import SQLAlchemySyncRepositoryService
+from sqlalchemy import select
+
+from app.accounts.models import ApiToken, Role, User
+from app.accounts.security import (
+    hash_password,
+    new_api_token,
+    password_error,
+    token_digest,
+    verify_password,
+)
+from app.core.errors import FieldErrors
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,79}$")
+
+
+class UserRepository(SQLAlchemySyncRepository[User]):
+    model_type = User
+
+
+class ApiTokenRepository(SQLAlchemySyncRepository[ApiToken]):
+    model_type = ApiToken
+
+
+class UserService(SQLAlchemySyncRepositoryService[User, UserRepository]):
+    repository_type = UserRepository
+
+    def validate_new(self, username: str, role: str, password: str) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        if not USERNAME_RE.match(username):
+            errors["username"] = "L'identifiant doit comporter 3 à 80 caractères : minuscules, chiffres, point, tiret."
+        elif self.repository.exists(username=username):
+            errors["username"] = "Cet identifiant est déjà utilisé."
+        if role not in {r.value for r in Role}:
+            errors["role"] = "Rôle inconnu : " + ", ".join(r.value for r in Role)
+        if msg := password_error(password):
+            errors["password"] = msg
+        return errors
+
+    def create_user(
+        self,
+        username: str,
+        role: str,
+        password: str,
+        *,
+        full_name: str = "",
+        email: str = "",
+        clinician_id: uuid.UUID | None = None,
+        organisation: str = "",
+    ) -> User:
+        if errors := self.validate_new(username, role, password):
+            raise FieldErrors(errors)
+        return self.create(
+            User(
+                username=username,
+                role=role,
+                password_hash=hash_password(password),
+                full_name=full_name,
+                email=email,
+                clinician_id=clinician_id,
+                organisation=organisation,
+            ),
+            auto_commit=True,
+        )
+
+    def authenticate(self, username: str, password: str) -> User | None:
+        user = self.repository.get_one_or_none(username=username.strip().lower())
+        ok = verify_password(user.password_hash if user else None, password)
+        if user is None or not user.is_active:
+            return None
+        if not ok:
+            user.failed_logins += 1
+            self.repository.session.commit()
+            return None
+        user.failed_logins = 0
+        user.last_login_at = dt.datetime.now(dt.UTC)
+        self.repository.session.commit()
+        return user
+
+    def issue_token(self, user: User, name: str = "") -> str:
+        token = new_api_token()
+        self.repository.session.add(
+            ApiToken(user_id=user.id, name=name, token_hash=token_digest(token), prefix=token[:10])
+        )
+        self.repository.session.commit()
+        return token
+
+    def user_for_token(self, token: str) -> User | None:
+        session = self.repository.session
+        row = session.scalars(
+            select(ApiToken).where(ApiToken.token_hash == token_digest(token), ApiToken.revoked_at.is_(None))
+        ).one_or_none()
+        if row is None or not row.user.is_active:
+            return None
+        return row.user

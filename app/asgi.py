@@ -1,0 +1,108 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.middleware.base import DefineMiddleware
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.flash import FlashConfig, FlashPlugin
+from litestar.static_files import create_static_files_router
+from sqlalchemy.orm import Session
+
+from app.accounts.controllers import LoginController, ProfileController
+from app.clinicians.controllers import ClinicianApi, ClinicianPages
+from app.db.engine import get_engine, session_factory
+from app.settings import Settings, get_settings
+from app.sites.controllers import SiteApi, SitePages
+from app.web.auth import AuthMiddleware
+from app.web.communes import CommuneController
+from app.web.db import build_db_plugin
+from app.web.errors import EXCEPTION_HANDLERS
+from app.web.health import healthz
+from app.web.home import HomeController
+from app.web.templating import build_template_config
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+PUBLIC_PATHS = ["/login", "/healthz", "/static", "/schema", "/favicon.ico"]
+
+
+def _login_attempt(request) -> bool:  # type: ignore[no-untyped-def]
+    return request.method == "POST" and request.url.path == "/login"
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    engine = get_engine(settings.database_url)
+    db_plugin, _ = build_db_plugin(engine)
+    session_config = CookieBackendConfig(
+        secret=settings.secret_bytes,
+        key="smp_session",
+        secure=settings.secure_cookies,
+        httponly=True,
+        samesite="lax",
+        max_age=12 * 3600,
+    )
+    rate_limit = RateLimitConfig(
+        rate_limit=("minute", settings.login_rate_limit_per_minute),
+        check_throttle_handler=_login_attempt,
+    )
+
+    template_config = build_template_config()
+
+    def on_startup(app: Litestar) -> None:
+        app.state.session_factory = session_factory(engine)
+
+    return Litestar(
+        route_handlers=[
+            healthz,
+            LoginController,
+            ProfileController,
+            HomeController,
+            SitePages,
+            SiteApi,
+            ClinicianPages,
+            ClinicianApi,
+            CommuneController,
+            create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
+        ],
+        on_startup=[on_startup],
+        plugins=[db_plugin, FlashPlugin(config=FlashConfig(template_config=template_config))],
+        template_config=template_config,
+        middleware=[
+            session_config.middleware,
+            DefineMiddleware(AuthMiddleware, exclude=["^/static/", "^/healthz"]),
+            rate_limit.middleware,
+        ],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="smp_csrf",
+            cookie_secure=settings.secure_cookies,
+            cookie_httponly=True,
+            exclude=["^/api/"],
+        ),
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=OpenAPIConfig(
+            title="SMP Planner API",
+            version="1",
+            description="Service Médical de Proximité: sites, clinicians, communes. "
+            "Authenticate with `Authorization: Bearer <token>` (create one on your profile page "
+            "or with `smp user token USERNAME`).",
+            components=Components(security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}),
+            security=[{"bearer": []}],
+            path="/schema",
+        ),
+        signature_namespace={"Session": Session},
+        debug=False,
+    )
+
+
+def app_factory() -> Litestar:
+    return create_app()

@@ -1,0 +1,325 @@
+"""The ``smp`` command: database, demo data, server, users, lists, solvers and benchmarks.
+
+Every subcommand that reports something prints JSON on stdout with ``--json``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from app.settings import get_settings
+
+
+def _emit(data: Any, as_json: bool, human: str | None = None) -> None:
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    else:
+        click.echo(human if human is not None else json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@click.group()
+def main() -> None:
+    """SMP Planner — Service Médical de Proximité."""
+
+
+# --- database -------------------------------------------------------------------------------
+@main.group()
+def db() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def db_upgrade(revision: str, as_json: bool) -> None:
+    """Migrate the database to the latest schema (creates the SQLite file if needed)."""
+    from app.db.engine import get_engine
+    from app.db.migrate import current_revision, upgrade
+
+    url = get_settings().database_url
+    upgrade(url, revision)
+    rev = current_revision(get_engine())
+    _emit(
+        {"revision": rev, "database": get_engine().url.render_as_string(hide_password=True)},
+        as_json,
+        f"Base de données à jour (révision {rev}).",
+    )
+
+
+# --- seeds ----------------------------------------------------------------------------------
+@main.group()
+def seed() -> None:
+    """Reference and demo data."""
+
+
+@seed.command("demo")
+@click.option("--patients", default=2000, show_default=True, type=click.IntRange(0, 2_000_000))
+@click.option("--seed", "seed_value", default=53, show_default=True, type=int)
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already holds a site.")
+@click.option("--json", "as_json", is_flag=True)
+def seed_demo_cmd(patients: int, seed_value: int, if_empty: bool, as_json: bool) -> None:
+    """Build the demo Mayenne SMP (idempotent, deterministic)."""
+    from sqlalchemy import func, select
+
+    from app.audit.recorder import Actor, acting_as
+    from app.db.engine import session_scope
+    from app.sites.models import Site
+    from app.web.territory import current_territory
+    from seeds.demo import seed_demo
+
+    with acting_as(Actor(None, "system:seed-demo")), session_scope() as session:
+        if if_empty and (session.scalar(select(func.count()).select_from(Site)) or 0) > 0:
+            _emit(
+                {"skipped": True, "reason": "database not empty"},
+                as_json,
+                "Base déjà remplie : données de démonstration non chargées.",
+            )
+            return
+        report = seed_demo(session, current_territory(), patients=patients, seed=seed_value)
+    lines = [
+        f"Clinique de démonstration prête en {report.seconds:.1f} s : {report.sites} antennes, "
+        f"{report.clinicians} praticiens, {report.patients_total} patients ({report.patients_created} ajoutés).",
+        "Comptes (mot de passe commun « "
+        + (report.accounts[0]["password"] if report.accounts else "")
+        + " ») : "
+        + ", ".join(f"{a['username']} ({a['role']})" for a in report.accounts),
+    ]
+    _emit(report.as_dict(), as_json, "\n".join(lines))
+
+
+# --- server ---------------------------------------------------------------------------------
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the web application with uvicorn."""
+    import uvicorn
+
+    get_settings()  # fail fast on a bad setting
+    click.echo(f"SMP Planner sur http://{host}:{port}  (Ctrl+C pour arrêter)")
+    uvicorn.run(
+        "app.asgi:app_factory",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=True,
+        access_log=False,
+    )
+
+
+# --- users ----------------------------------------------------------------------------------
+@main.group()
+def user() -> None:
+    """User accounts."""
+
+
+@user.command("create")
+@click.argument("username")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["admin", "coordinator", "secretary", "clinician", "committee", "partner"]),
+)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--full-name", default="")
+@click.option("--email", default="")
+@click.option("--clinician-rpps", default=None, help="Link a clinician account to this clinician.")
+@click.option("--json", "as_json", is_flag=True)
+def user_create(
+    username: str,
+    role: str,
+    password: str,
+    full_name: str,
+    email: str,
+    clinician_rpps: str | None,
+    as_json: bool,
+) -> None:
+    """Create a user account."""
+    from sqlalchemy import select
+
+    from app.accounts.services import UserService
+    from app.clinicians.models import Clinician
+    from app.core.errors import FieldErrors
+    from app.db.engine import session_scope
+
+    with session_scope() as session:
+        clinician_id = None
+        if clinician_rpps:
+            clinician_id = session.scalar(select(Clinician.id).where(Clinician.rpps == clinician_rpps))
+            if clinician_id is None:
+                raise click.ClickException(f"Aucun praticien avec le RPPS {clinician_rpps}.")
+        try:
+            created = UserService(session=session).create_user(
+                username.strip().lower(),
+                role,
+                password,
+                full_name=full_name,
+                email=email,
+                clinician_id=clinician_id,
+            )
+        except FieldErrors as exc:
+            if as_json:
+                _emit({"created": False, "errors": exc.errors}, True)
+                sys.exit(1)
+            raise click.ClickException(" ".join(exc.errors.values())) from exc
+        _emit(
+            {"created": True, "id": str(created.id), "username": created.username, "role": created.role},
+            as_json,
+            f"Compte « {created.username} » créé ({created.role}).",
+        )
+
+
+@user.command("token")
+@click.argument("username")
+@click.option("--name", default="CLI")
+def user_token(username: str, name: str) -> None:
+    """Print a new personal API token for USERNAME (shown once)."""
+    from sqlalchemy import select
+
+    from app.accounts.models import User
+    from app.accounts.services import UserService
+    from app.db.engine import session_scope
+
+    with session_scope() as session:
+        account = session.scalar(select(User).where(User.username == username.strip().lower()))
+        if account is None:
+            raise click.ClickException(f"Compte inconnu : {username}")
+        click.echo(UserService(session=session).issue_token(account, name))
+
+
+# --- lists ----------------------------------------------------------------------------------
+@main.group()
+def clinicians() -> None:
+    """Clinicians."""
+
+
+@clinicians.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def clinicians_list(as_json: bool) -> None:
+    import msgspec
+    from sqlalchemy import select
+
+    from app.clinicians.models import Clinician
+    from app.clinicians.schemas import clinician_out
+    from app.db.engine import session_scope
+
+    with session_scope() as session:
+        rows = [
+            msgspec.to_builtins(clinician_out(c))
+            for c in session.scalars(select(Clinician).order_by(Clinician.last_name)).unique()
+        ]
+    human = "\n".join(f"{r['last_name'].upper()} {r['first_name']} · {r['role']} · RPPS {r['rpps']}" for r in rows)
+    _emit(rows, as_json, human or "Aucun praticien.")
+
+
+@main.group()
+def sites() -> None:
+    """Sites (antennes)."""
+
+
+@sites.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def sites_list(as_json: bool) -> None:
+    import msgspec
+    from sqlalchemy import select
+
+    from app.db.engine import session_scope
+    from app.sites.models import Site
+    from app.sites.schemas import site_out
+    from app.web.territory import commune_name
+
+    with session_scope() as session:
+        rows = [
+            msgspec.to_builtins(site_out(s, commune_name(s.commune_insee)))
+            for s in session.scalars(select(Site).order_by(Site.name))
+        ]
+    human = "\n".join(f"{r['name']} · {r['commune_name']} · {r['rooms']} salle(s)" for r in rows)
+    _emit(rows, as_json, human or "Aucune antenne.")
+
+
+# --- referring-doctor assignment -----------------------------------------------------------
+@main.command()
+@click.option("--problem", "problem_file", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="A matching problem in format v1 (see docs/matching.md).")
+@click.option("--json", "as_json", is_flag=True)
+def match(problem_file: str, as_json: bool) -> None:
+    """Assign waiting patients to referring doctors (exact min-cost flow)."""
+    from scheduling.matching import ProblemFormatError, load_problem, solution_to_json, solve
+
+    try:
+        problem = load_problem(problem_file)
+    except ProblemFormatError as exc:
+        _fail(as_json, str(exc), getattr(exc, "path", None))
+    result = solution_to_json(solve(problem))
+    human = (
+        f"{result['status']} en {result['wall_s']:.2f} s : {len(result['assignments'])} patients attribués, "
+        f"{len(result['unassigned'])} sans médecin."
+    )
+    _emit(result, as_json, human)
+
+
+def _fail(as_json: bool, message: str, path: str | None = None) -> None:
+    if as_json:
+        click.echo(json.dumps({"error": message, "path": path}, ensure_ascii=False))
+        sys.exit(2)
+    raise click.ClickException(message)
+
+
+# --- benchmarks -----------------------------------------------------------------------------
+@main.group()
+def bench() -> None:
+    """Benchmarks that print figures (never timed assertions in tests)."""
+
+
+@bench.command("match")
+@click.option("--sizes", default="mayenne,france", show_default=True)
+@click.option("--no-certify", is_flag=True, help="Skip the independent optimality checks.")
+@click.option("--json", "as_json", is_flag=True)
+def bench_match(sizes: str, no_certify: bool, as_json: bool) -> None:
+    """Referring-doctor assignment: 10,000 × 15 (Mayenne) and 1,000,000 × 5,000 (France)."""
+    from scheduling.matching.bench import format_table, run_benchmark
+
+    figures = run_benchmark([s.strip() for s in sizes.split(",") if s.strip()], certify=not no_certify)
+    _emit(figures, as_json, format_table(figures))
+
+
+@bench.command("seed")
+@click.option("--patients", default=100_000, show_default=True, type=int)
+@click.option("--json", "as_json", is_flag=True)
+def bench_seed(patients: int, as_json: bool) -> None:
+    """Time `smp seed demo --patients N` on a fresh SQLite database in a temporary folder."""
+    import tempfile
+    import time
+    from pathlib import Path
+
+    from app.audit.recorder import Actor, acting_as
+    from app.db.engine import make_engine, session_scope
+    from app.db.migrate import upgrade
+    from app.web.territory import current_territory
+    from seeds.demo import seed_demo
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+        started = time.perf_counter()
+        upgrade(url)
+        migrated = time.perf_counter() - started
+        engine = make_engine(url)
+        with acting_as(Actor(None, "system:bench")), session_scope(engine) as session:
+            report = seed_demo(session, current_territory(), patients=patients, seed=7)
+        total = time.perf_counter() - started
+        engine.dispose()
+    figures = {"patients": report.patients_total, "migrate_s": round(migrated, 2),
+               "seed_s": round(report.seconds, 2), "total_s": round(total, 2), "database": "sqlite"}
+    _emit(figures, as_json, f"{patients} patients : migration {migrated:.1f} s, chargement {report.seconds:.1f} s, "
+          f"total {total:.1f} s (SQLite).")
+
+
+if __name__ == "__main__":
+    main()

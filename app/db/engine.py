@@ -1,0 +1,87 @@
+"""Engine and sessions for SQLite (WAL) and PostgreSQL (psycopg 3)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+SQLITE_BEGIN_OPTION = "smp_sqlite_begin"
+
+
+def immediate(session: Session) -> None:
+    """Start the session's transaction holding the write lock (SQLite); a no-op on PostgreSQL.
+
+    Call it first thing in a write path, so that concurrent writers queue on the lock instead of
+    failing when they upgrade a read snapshot to a write.
+    """
+    session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+
+
+def _sqlite_path(url: str) -> Path | None:
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and ":memory:" not in url:
+        return Path(url[len(prefix) :])
+    return None
+
+
+def make_engine(url: str, **kwargs: object) -> Engine:
+    """A configured engine: SQLite gets WAL, foreign keys and a busy timeout."""
+    if url.startswith("sqlite"):
+        path = _sqlite_path(url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)  # type: ignore[arg-type]
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            # Let SQLAlchemy manage transactions itself (BEGIN is emitted below).
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
+            # Deferred by default, so readers never block writers (WAL). A write path that must not
+            # lose a race asks for IMMEDIATE with :func:`immediate` before its first statement.
+            mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
+            conn.exec_driver_sql(f"BEGIN {mode}")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)  # type: ignore[arg-type]
+
+
+@cache
+def get_engine(url: str | None = None) -> Engine:
+    from app.settings import get_settings
+
+    return make_engine(url or get_settings().database_url)
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(engine: Engine | None = None) -> Iterator[Session]:
+    """A session for scripts and the CLI: commits on success, rolls back on error."""
+    from app.audit.recorder import write_pending_reads
+
+    session = session_factory(engine or get_engine())()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        write_pending_reads(session)
+        session.close()

@@ -1,0 +1,89 @@
+"""Patients without a GP. The enrolment lifecycle itself comes with the patients work."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from enum import StrEnum
+
+from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base
+
+
+class PatientStatus(StrEnum):
+    REQUESTED = "requested"
+    ELIGIBLE = "eligible"
+    EXCLUDED = "excluded"
+    WAITING = "waiting"
+    ASSIGNED = "assigned"
+    DECLARED = "declared"
+    LEFT = "left"
+    MOVED = "moved"
+    DECEASED = "deceased"
+
+
+STATUS_LABELS = {
+    PatientStatus.REQUESTED: "Demande reçue",
+    PatientStatus.ELIGIBLE: "Éligible",
+    PatientStatus.EXCLUDED: "Exclu",
+    PatientStatus.WAITING: "En attente",
+    PatientStatus.ASSIGNED: "Médecin attribué",
+    PatientStatus.DECLARED: "Déclaration signée",
+    PatientStatus.LEFT: "Sorti",
+    PatientStatus.MOVED: "Déménagé",
+    PatientStatus.DECEASED: "Décédé",
+}
+
+
+class Channel(StrEnum):
+    PUBLIC_FORM = "public_form"
+    PARTNER = "partner"
+    DESK = "desk"
+    UNSCHEDULED_CARE = "unscheduled_care"
+    CPAM_IMPORT = "cpam_import"
+
+
+class Patient(Base):
+    __tablename__ = "patient"
+    __table_args__ = (
+        CheckConstraint("sex IN ('F', 'M')", name="sex_known"),
+        CheckConstraint(
+            "status IN ('requested', 'eligible', 'excluded', 'waiting', 'assigned', 'declared', "
+            "'left', 'moved', 'deceased')",
+            name="status_known",
+        ),
+    )
+
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    """The request number given to the patient (``SMP-2026-004213``)."""
+    first_name: Mapped[str] = mapped_column(String(80))
+    last_name: Mapped[str] = mapped_column(String(80))
+    search_name: Mapped[str] = mapped_column(String(200), index=True)
+    """Accent- and case-insensitive ``last first`` for searching."""
+    birth_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    sex: Mapped[str] = mapped_column(String(1))
+    commune_insee: Mapped[str] = mapped_column(String(5), index=True)
+    address: Mapped[str] = mapped_column(String(255), default="")
+    phone: Mapped[str] = mapped_column(String(30), default="")
+    email: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    nir: Mapped[str | None] = mapped_column(String(15), nullable=True, unique=True)
+    ald: Mapped[bool] = mapped_column(Boolean, default=False)
+    c2s: Mapped[bool] = mapped_column(Boolean, default=False)
+    fragile: Mapped[bool] = mapped_column(Boolean, default=False)
+    needs_home_visit: Mapped[bool] = mapped_column(Boolean, default=False)
+    needs_pmr: Mapped[bool] = mapped_column(Boolean, default=False)
+    channel: Mapped[str] = mapped_column(String(20), default=Channel.DESK)
+    status: Mapped[str] = mapped_column(String(20), default=PatientStatus.REQUESTED, index=True)
+    requested_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
+    referring_clinician_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("clinician.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+
+    def age_on(self, day: dt.date) -> int:
+        years = day.year - self.birth_date.year
+        if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
+            years -= 1
+        return years

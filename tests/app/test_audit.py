@@ -1,0 +1,56 @@
+"""Every read or change of a patient record leaves an audit row, with no identity in it."""
+
+from sqlalchemy import select
+
+from app.audit.models import AuditEntry
+from app.audit.recorder import Actor, acting_as
+from app.db.engine import session_scope
+from app.patients.models import Patient
+
+
+def _rows_for(db, patient_id):
+    db.rollback()  # end the fixture's snapshot so that rows committed since are visible
+    return db.scalars(
+        select(AuditEntry).where(AuditEntry.object_id == str(patient_id)).order_by(AuditEntry.occurred_at)
+    ).all()
+
+
+def test_loading_a_patient_writes_a_read_row_naming_who_read_it(engine, demo, db):
+    patient_id = db.scalar(select(Patient.id).limit(1))
+    with acting_as(Actor(None, "secretariat1")), session_scope(engine) as session:
+        session.get(Patient, patient_id)
+    rows = [r for r in _rows_for(db, patient_id) if r.action == "read" and r.actor == "secretariat1"]
+    assert len(rows) == 1 and rows[0].object_type == "patient"
+
+
+def test_a_change_is_logged_with_the_field_names_but_never_the_values(engine, demo, db):
+    patient_id = db.scalar(select(Patient.id).where(Patient.email.is_not(None)).limit(1))
+    with acting_as(Actor(None, "coordination")), session_scope(engine) as session:
+        patient = session.get(Patient, patient_id)
+        patient.phone = "06 99 99 99 99"
+    update = [r for r in _rows_for(db, patient_id) if r.action == "update"]
+    assert len(update) == 1
+    assert "phone" in update[0].detail and "06 99" not in update[0].detail and update[0].actor == "coordination"
+
+
+def test_a_change_that_is_rolled_back_leaves_no_update_row(engine, demo, db):
+    patient_id = db.scalar(select(Patient.id).offset(3).limit(1))
+    try:
+        with acting_as(Actor(None, "coordination")), session_scope(engine) as session:
+            session.get(Patient, patient_id).phone = "01 00 00 00 00"
+            session.flush()
+            raise RuntimeError("the request failed")
+    except RuntimeError:
+        pass
+    assert [r for r in _rows_for(db, patient_id) if r.action == "update"] == []
+    # …but the read did happen, and is recorded.
+    assert [r for r in _rows_for(db, patient_id) if r.action == "read" and r.actor == "coordination"]
+
+
+def test_counting_patients_for_a_report_reads_no_record(engine, demo, db):
+    from sqlalchemy import func
+
+    before = db.scalar(select(func.count()).select_from(AuditEntry))
+    with session_scope(engine) as session:
+        session.scalar(select(func.count()).select_from(Patient).where(Patient.ald.is_(True)))
+    assert db.scalar(select(func.count()).select_from(AuditEntry)) == before
