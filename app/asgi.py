@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from app.accounts.controllers import LoginController, ProfileController
 from app.clinicians.controllers import ClinicianApi, ClinicianPages
 from app.db.engine import get_engine, session_factory
+from app.patients.controllers import PatientApi, PatientPages
 from app.settings import Settings, get_settings
 from app.sites.controllers import SiteApi, SitePages
 from app.web.auth import AuthMiddleware
@@ -70,6 +71,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SiteApi,
             ClinicianPages,
             ClinicianApi,
+            PatientPages,
+            PatientApi,
             CommuneController,
             create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
         ],

@@ -244,10 +244,62 @@ def sites_list(as_json: bool) -> None:
     _emit(rows, as_json, human or "Aucune antenne.")
 
 
+# --- imports --------------------------------------------------------------------------------
+@main.group("import")
+def import_() -> None:
+    """Load data files (every line checked; errors by line and column)."""
+
+
+@import_.command("sites")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True)
+def import_sites(path: str, as_json: bool) -> None:
+    """Load a site catalogue (CSV: name,commune,address,rooms,open,pmr,slot_minutes,phone).
+
+    Sites already known by name are left as they are; a file with any bad line loads nothing.
+    """
+    from pathlib import Path
+
+    from sqlalchemy import select
+
+    from app.db.engine import session_scope
+    from app.sites.models import Site
+    from app.web.territory import current_territory
+    from seeds.demo import site_from_spec
+    from sites.catalogue import CatalogueInvalid, parse_catalogue
+
+    try:
+        specs = parse_catalogue(Path(path), current_territory())
+    except CatalogueInvalid as exc:
+        if as_json:
+            errors = [{"line": e.line, "column": e.column, "message": e.message} for e in exc.errors]
+            click.echo(json.dumps({"created": 0, "errors": errors}, ensure_ascii=False))
+            sys.exit(1)
+        raise click.ClickException("fichier refusé, rien n'a été chargé :\n" + str(exc)) from exc
+    created, kept = [], []
+    with session_scope() as session:
+        for spec in specs:
+            if session.scalar(select(Site.id).where(Site.name == spec.name)) is None:
+                session.add(site_from_spec(spec))
+                created.append(spec.name)
+            else:
+                kept.append(spec.name)
+    _emit(
+        {"created": created, "unchanged": kept},
+        as_json,
+        f"{len(created)} antenne(s) créée(s), {len(kept)} déjà connue(s).",
+    )
+
+
 # --- referring-doctor assignment -----------------------------------------------------------
 @main.command()
-@click.option("--problem", "problem_file", required=True, type=click.Path(exists=True, dir_okay=False),
-              help="A matching problem in format v1 (see docs/matching.md).")
+@click.option(
+    "--problem",
+    "problem_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="A matching problem in format v1 (see docs/matching.md).",
+)
 @click.option("--json", "as_json", is_flag=True)
 def match(problem_file: str, as_json: bool) -> None:
     """Assign waiting patients to referring doctors (exact min-cost flow)."""
@@ -315,10 +367,19 @@ def bench_seed(patients: int, as_json: bool) -> None:
             report = seed_demo(session, current_territory(), patients=patients, seed=7)
         total = time.perf_counter() - started
         engine.dispose()
-    figures = {"patients": report.patients_total, "migrate_s": round(migrated, 2),
-               "seed_s": round(report.seconds, 2), "total_s": round(total, 2), "database": "sqlite"}
-    _emit(figures, as_json, f"{patients} patients : migration {migrated:.1f} s, chargement {report.seconds:.1f} s, "
-          f"total {total:.1f} s (SQLite).")
+    figures = {
+        "patients": report.patients_total,
+        "migrate_s": round(migrated, 2),
+        "seed_s": round(report.seconds, 2),
+        "total_s": round(total, 2),
+        "database": "sqlite",
+    }
+    _emit(
+        figures,
+        as_json,
+        f"{patients} patients : migration {migrated:.1f} s, chargement {report.seconds:.1f} s, "
+        f"total {total:.1f} s (SQLite).",
+    )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import random
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -26,9 +27,10 @@ from app.core.identifiers import luhn_check_digit, nir_key
 from app.patients.models import Channel, Patient, PatientStatus
 from app.sites.models import Site
 from seeds import names
+from sites.catalogue import SiteSpec, parse_catalogue
 from sites.communes import Commune, Territory, normalise
 
-DEMO_PASSWORD = "demo-smp-2026"  # noqa: S105 (the published demo password)
+DEMO_PASSWORD = "demo-smp-2026"
 """The password of every demo account (printed in the README; never use the demo in production)."""
 
 WEEKDAYS = (
@@ -44,58 +46,8 @@ WEEKDAYS = (
     "fri-pm",
 )
 
-SITES: tuple[dict[str, Any], ...] = (
-    {
-        "name": "Laval",
-        "insee": "53130",
-        "address": "12 rue de la Paix",
-        "rooms": 4,
-        "open": (*WEEKDAYS, "sat-am"),
-        "pmr": True,
-        "slot": 20,
-        "phone": "02 43 00 10 00",
-    },
-    {
-        "name": "Château-Gontier-sur-Mayenne",
-        "insee": "53062",
-        "address": "3 place de l'Hôtel-de-Ville",
-        "rooms": 2,
-        "open": ("mon-am", "tue-am", "tue-pm", "thu-am", "thu-pm", "fri-am"),
-        "pmr": True,
-        "slot": 20,
-        "phone": "02 43 00 20 00",
-    },
-    {
-        "name": "Mayenne",
-        "insee": "53147",
-        "address": "8 rue Victor-Hugo",
-        "rooms": 2,
-        "open": ("mon-pm", "wed-am", "wed-pm", "fri-am", "fri-pm"),
-        "pmr": True,
-        "slot": 20,
-        "phone": "02 43 00 30 00",
-    },
-    {
-        "name": "Évron",
-        "insee": "53097",
-        "address": "5 rue de la Gare",
-        "rooms": 1,
-        "open": ("tue-am", "tue-pm", "thu-am"),
-        "pmr": False,
-        "slot": 15,
-        "phone": "02 43 00 40 00",
-    },
-    {
-        "name": "Ernée",
-        "insee": "53096",
-        "address": "1 place de l'Église",
-        "rooms": 1,
-        "open": ("mon-am", "wed-am", "fri-am"),
-        "pmr": True,
-        "slot": 20,
-        "phone": "02 43 00 50 00",
-    },
-)
+SITES_FILE = Path(__file__).resolve().parent / "data" / "mayenne_sites.csv"
+"""The demo's site catalogue: Laval and four antennas in real Mayenne towns."""
 
 # (role, sites by index in SITES, max, target, panel cap, supervisor, home visits radius)
 CLINICIANS: tuple[tuple[str, tuple[int, ...], int, int, int, bool, int], ...] = (
@@ -151,6 +103,22 @@ def demo_nir(rng: random.Random, sex: str, birth: dt.date, commune: Commune) -> 
     return body + nir_key(body)
 
 
+def site_from_spec(spec: SiteSpec) -> Site:
+    return Site(
+        name=spec.name,
+        commune_insee=spec.commune.insee,
+        address=spec.address,
+        lat=spec.commune.lat,
+        lon=spec.commune.lon,
+        rooms=spec.rooms,
+        opening_halfdays=list(spec.open),
+        pmr_access=spec.pmr,
+        slot_minutes=spec.slot_minutes,
+        phone=spec.phone,
+        active=True,
+    )
+
+
 def current_semester_start(today: dt.date) -> dt.date:
     """Intern semesters start early in May and early in November."""
     may, nov = dt.date(today.year, 5, 2), dt.date(today.year, 11, 2)
@@ -161,24 +129,10 @@ def current_semester_start(today: dt.date) -> dt.date:
 
 def _seed_sites(session: Session, territory: Territory, report: SeedReport) -> list[Site]:
     sites = []
-    for spec in SITES:
-        site = session.scalar(select(Site).where(Site.name == spec["name"]))
+    for spec in parse_catalogue(SITES_FILE, territory):
+        site = session.scalar(select(Site).where(Site.name == spec.name))
         if site is None:
-            commune = territory.by_insee(spec["insee"])
-            assert commune is not None, spec
-            site = Site(
-                name=spec["name"],
-                commune_insee=commune.insee,
-                address=spec["address"],
-                lat=commune.lat,
-                lon=commune.lon,
-                rooms=spec["rooms"],
-                opening_halfdays=list(spec["open"]),
-                pmr_access=spec["pmr"],
-                slot_minutes=spec["slot"],
-                phone=spec["phone"],
-                active=True,
-            )
+            site = site_from_spec(spec)
             session.add(site)
         sites.append(site)
     session.flush()
@@ -301,7 +255,8 @@ def _patient_rows(
     communes = territory.communes
     weights = [c.population for c in communes]
     home = rng.choices(communes, weights=weights, k=n)
-    referring = [c for c in clinicians if c.panel_cap > 0]
+    referring = [c for c in clinicians if c.panel_cap > 0 and c.main_site is not None]
+    where = {c.id: (c.main_site.lat, c.main_site.lon) for c in referring if c.main_site is not None}
     panel_left = {c.id: c.panel_cap for c in referring}
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     rows = []
@@ -332,11 +287,9 @@ def _patient_rows(
                 doctor = min(
                     candidates,
                     key=lambda c: (
-                        (c.main_site.lat - commune.lat) ** 2
-                        + (c.main_site.lon - commune.lon) ** 2
-                        + rng.random() * 0.01
+                        (where[c.id][0] - commune.lat) ** 2 + (where[c.id][1] - commune.lon) ** 2 + rng.random() * 0.01
                     ),
-                )  # type: ignore[union-attr]
+                )
                 panel_left[doctor.id] -= 1
             else:
                 status = PatientStatus.WAITING
@@ -351,7 +304,7 @@ def _patient_rows(
                 "sex": sex,
                 "commune_insee": commune.insee,
                 "address": f"{rng.randrange(1, 80)} {rng.choice(names.STREETS)}",
-                "phone": f"0{rng.choice('67')} {rng.randrange(10, 99)} {rng.randrange(10, 99)} {rng.randrange(10, 99)} {rng.randrange(10, 99)}",
+                "phone": f"0{rng.choice('67')} " + " ".join(str(rng.randrange(10, 99)) for _ in range(4)),
                 "email": f"patient{i + 1}@example.org" if rng.random() < 0.3 else None,
                 "nir": demo_nir(rng, sex, birth, commune) if rng.random() < 0.7 else None,
                 "ald": ald,

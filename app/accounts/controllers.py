@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from app.accounts.models import ApiToken, User
 from app.accounts.services import UserService
+from app.core.errors import FieldErrors
 from app.web.auth import SESSION_USER_KEY, login_required
 from app.web.forms import DbSession, FormData, safe_next
 
@@ -76,6 +77,27 @@ class ProfileController(Controller):
     @get("/", sync_to_thread=True, name="profile")
     def profile(self, request: Request[User, Any, Any], db_session: DbSession) -> Template:
         return Template("profile.html", context=self._context(db_session, request.user))
+
+    @post("/password", sync_to_thread=True, name="password_change")
+    def change_password(
+        self, request: Request[User, Any, Any], db_session: DbSession, data: FormData
+    ) -> Template | Redirect:
+        account = db_session.get(User, request.user.id)
+        assert account is not None
+        try:
+            UserService(session=db_session).change_password(
+                account,
+                str(data.get("current_password", "")),
+                str(data.get("new_password", "")),
+                str(data.get("confirm_password", "")),
+            )
+        except FieldErrors as exc:
+            db_session.rollback()
+            return Template(
+                "profile.html", context=self._context(db_session, account, password_errors=exc.errors), status_code=400
+            )
+        flash(request, "Mot de passe changé.", category="success")
+        return Redirect(path="/profile")
 
     @post("/tokens", sync_to_thread=True, name="token_create")
     def create_token(self, request: Request[User, Any, Any], db_session: DbSession, data: FormData) -> Template:

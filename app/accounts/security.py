@@ -9,7 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 MIN_PASSWORD_LENGTH = 10
-TOKEN_PREFIX = "smp_"  # noqa: S105 (a public prefix, not a secret)
+TOKEN_PREFIX = "smp_"
 
 _hasher = PasswordHasher()
 # A hash of a random password, verified against when the username is unknown, so that the

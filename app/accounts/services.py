@@ -86,6 +86,19 @@ class UserService(SQLAlchemySyncRepositoryService[User, UserRepository]):
         self.repository.session.commit()
         return user
 
+    def change_password(self, user: User, current: str, new: str, confirm: str) -> None:
+        errors: dict[str, str] = {}
+        if not verify_password(user.password_hash, current):
+            errors["current_password"] = "Le mot de passe actuel est incorrect."
+        if msg := password_error(new):
+            errors["new_password"] = msg
+        elif new != confirm:
+            errors["confirm_password"] = "La confirmation ne correspond pas au nouveau mot de passe."
+        if errors:
+            raise FieldErrors(errors)
+        user.password_hash = hash_password(new)
+        self.repository.session.commit()
+
     def issue_token(self, user: User, name: str = "") -> str:
         token = new_api_token()
         self.repository.session.add(

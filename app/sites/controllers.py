@@ -87,11 +87,8 @@ class SitePages(Controller):
     def edit_form(self, db_session: DbSession, site_id: FromPath[uuid.UUID]) -> Template:
         site = _get_site(db_session, site_id)
         values = SiteService.as_input(site)
-        values["commune"] = (
-            current_territory().by_insee(site.commune_insee).label
-            if site.commune_insee in current_territory()
-            else site.commune_insee
-        )  # type: ignore[union-attr]
+        commune = current_territory().by_insee(site.commune_insee)
+        values["commune"] = commune.label if commune else site.commune_insee
         return Template("sites/form.html", context={"values": values, "errors": {}, "site": site})
 
     @post("/{site_id:uuid}/edit", sync_to_thread=True, name="site_update")

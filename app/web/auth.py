@@ -53,8 +53,10 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
             if header.lower().startswith("bearer "):
                 user = await anyio.to_thread.run_sync(_lookup, factory, header[7:].strip(), None)
         else:
-            session_data = connection.scope.get("session") or {}
-            if uid := session_data.get(SESSION_USER_KEY):
+            session_data = connection.scope.get("session")
+            # After a logout the session is Litestar's Empty sentinel, not a dict.
+            uid = session_data.get(SESSION_USER_KEY) if isinstance(session_data, dict) else None
+            if uid:
                 user = await anyio.to_thread.run_sync(_lookup, factory, None, uid)
         if user is not None:
             set_actor(Actor(user.id, user.username))

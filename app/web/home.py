@@ -71,13 +71,14 @@ class HomeController(Controller):
                     s for s in sites if f"{key_am}-am" in s.opening_halfdays or f"{key_am}-pm" in s.opening_halfdays
                 ],
                 today_key=key_am,
-                clinicians_by_role=dict(
-                    db_session.execute(
+                clinicians_by_role={
+                    role: count
+                    for role, count in db_session.execute(
                         select(Clinician.role, func.count())
                         .where(Clinician.active_to.is_(None) | (Clinician.active_to >= today))
                         .group_by(Clinician.role)
-                    ).all()
-                ),
+                    )
+                },
                 panel_capacity=db_session.scalar(
                     select(func.coalesce(func.sum(Clinician.panel_cap), 0)).where(
                         Clinician.active_to.is_(None) | (Clinician.active_to >= today)

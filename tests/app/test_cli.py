@@ -9,7 +9,7 @@ from pathlib import Path
 SMP = str(Path(sys.executable).parent / "smp")
 
 
-def smp(*args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:  # noqa: A002
+def smp(*args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([SMP, *args], capture_output=True, text=True, env=os.environ.copy(), input=input, timeout=120)
 
 
@@ -51,3 +51,24 @@ def test_user_token_prints_a_token_that_opens_the_api(demo, client):
 def test_seed_demo_if_empty_does_nothing_on_a_filled_database(demo):
     out = smp("seed", "demo", "--if-empty", "--json")
     assert json.loads(out.stdout) == {"skipped": True, "reason": "database not empty"}
+
+
+def test_import_sites_loads_a_catalogue_and_refuses_a_bad_one_whole(demo, tmp_path, db):
+    from sqlalchemy import select
+
+    from app.sites.models import Site
+
+    header = "name,commune,address,rooms,open,pmr,slot_minutes,phone\n"
+    bad = tmp_path / "bad.csv"
+    bad.write_text(header + "Renazé,53188,,1,mon-am,oui,20,\nGorron,Gotham,,1,mon-am,oui,20,\n", encoding="utf-8")
+    refused = smp("import", "sites", str(bad), "--json")
+    assert refused.returncode == 1
+    assert json.loads(refused.stdout)["errors"] == [
+        {"line": 3, "column": "commune", "message": "commune inconnue sur le territoire : « Gotham »"}
+    ]
+    db.rollback()
+    assert db.scalar(select(Site.id).where(Site.name == "Renazé")) is None
+    good = tmp_path / "good.csv"
+    good.write_text(header + "Renazé,53188,,1,mon-am,oui,20,\nLaval,53130,,4,mon-am,oui,20,\n", encoding="utf-8")
+    loaded = json.loads(smp("import", "sites", str(good), "--json").stdout)
+    assert loaded == {"created": ["Renazé"], "unchanged": ["Laval"]}

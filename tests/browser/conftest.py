@@ -18,8 +18,12 @@ import httpx
 import pytest
 
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 ARTEFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artefacts"
 
@@ -34,7 +38,8 @@ def _free_port() -> int:
 def live_server(demo) -> Iterator[str]:
     port = _free_port()
     smp = str(Path(sys.executable).parent / "smp")
-    log = open(ARTEFACTS.parent / "live-server.log", "w") if ARTEFACTS.parent.exists() else subprocess.DEVNULL
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    log = (ARTEFACTS / "live-server.log").open("w")
     proc = subprocess.Popen([smp, "serve", "--port", str(port)], env=os.environ.copy(), stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -50,6 +55,7 @@ def live_server(demo) -> Iterator[str]:
     yield base
     proc.terminate()
     proc.wait(timeout=10)
+    log.close()
 
 
 @pytest.fixture(scope="session")
@@ -75,7 +81,7 @@ def page(browser, live_server, request):  # type: ignore[no-untyped-def]
     context.close()
 
 
-def sign_in(page, username: str, password: str = "demo-smp-2026") -> None:  # type: ignore[no-untyped-def]
+def sign_in(page, username: str, password: str = "demo-smp-2026") -> None:  # type: ignore[no-untyped-def]  # noqa: S107
     page.goto("/login")
     page.get_by_label("Identifiant").fill(username)
     page.get_by_label("Mot de passe").fill(password)

@@ -45,7 +45,8 @@ def test_the_coordinator_creates_and_updates_a_site_through_the_api(client, toke
     headers = token_for("coordination")
     name = f"API {uuid.uuid4().hex[:6]}"
     created = client.post(
-        "/api/sites", headers=headers,
+        "/api/sites",
+        headers=headers,
         json={"name": name, "commune": "53084", "rooms": 2, "opening_halfdays": ["tue-am", "mon-pm"]},
     )
     assert created.status_code == 201, created.text
@@ -84,7 +85,10 @@ def test_a_malformed_body_is_a_400_not_a_500(client, token_for):
 
 def test_a_secretary_cannot_create_sites_or_clinicians(client, token_for):
     headers = token_for("secretariat1")
-    assert client.post("/api/sites", headers=headers, json={"name": "Y", "commune": "Laval", "rooms": 1}).status_code == 403
+    assert (
+        client.post("/api/sites", headers=headers, json={"name": "Y", "commune": "Laval", "rooms": 1}).status_code
+        == 403
+    )
 
 
 def test_the_committee_and_partners_cannot_list_clinicians(client, token_for):
@@ -95,17 +99,36 @@ def test_the_committee_and_partners_cannot_list_clinicians(client, token_for):
 def test_a_clinician_is_created_and_a_bad_rpps_refused_through_the_api(client, token_for, db):
     headers = token_for("coordination")
     laval = db.scalar(select(Site.id).where(Site.name == "Laval"))
-    ok = client.post("/api/clinicians", headers=headers, json={
-        "role": "retired_gp", "first_name": "Jean", "last_name": "Api", "rpps": fresh_rpps(),
-        "home_commune": "53130", "site_ids": [str(laval)], "panel_cap": 500,
-    })
+    ok = client.post(
+        "/api/clinicians",
+        headers=headers,
+        json={
+            "role": "retired_gp",
+            "first_name": "Jean",
+            "last_name": "Api",
+            "rpps": fresh_rpps(),
+            "home_commune": "53130",
+            "site_ids": [str(laval)],
+            "panel_cap": 500,
+        },
+    )
     assert ok.status_code == 201, ok.text
     assert ok.json()["main_site_id"] == str(laval)
-    bad = client.post("/api/clinicians", headers=headers, json={
-        "role": "retired_gp", "first_name": "Jean", "last_name": "Api", "rpps": "00000000001", "home_commune": "53130",
-    })
+    bad = client.post(
+        "/api/clinicians",
+        headers=headers,
+        json={
+            "role": "retired_gp",
+            "first_name": "Jean",
+            "last_name": "Api",
+            "rpps": "00000000001",
+            "home_commune": "53130",
+        },
+    )
     assert bad.status_code == 400
-    assert bad.json()["errors"] == [{"field": "rpps", "message": "Le numéro RPPS est invalide (chiffre de contrôle erroné)."}]
+    assert bad.json()["errors"] == [
+        {"field": "rpps", "message": "Le numéro RPPS est invalide (chiffre de contrôle erroné)."}
+    ]
 
 
 def test_a_revoked_token_no_longer_opens_the_api(as_user, client, db):

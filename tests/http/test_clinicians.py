@@ -19,10 +19,17 @@ def fresh_rpps() -> str:
 def _form(db, **over):
     laval = db.scalar(select(Site).where(Site.name == "Laval"))
     data = {
-        "role": "retired_gp", "first_name": "Odile", "last_name": f"Test{uuid.uuid4().hex[:5]}",
-        "rpps": fresh_rpps(), "home_commune": "Bonchamp-lès-Laval", "site_ids": [str(laval.id)],
-        "max_halfdays_per_week": "4", "target_halfdays_per_week": "3", "panel_cap": "700",
-        "active_from": "2026-09-01", "email": "odile@example.fr",
+        "role": "retired_gp",
+        "first_name": "Odile",
+        "last_name": f"Test{uuid.uuid4().hex[:5]}",
+        "rpps": fresh_rpps(),
+        "home_commune": "Bonchamp-lès-Laval",
+        "site_ids": [str(laval.id)],
+        "max_halfdays_per_week": "4",
+        "target_halfdays_per_week": "3",
+        "panel_cap": "700",
+        "active_from": "2026-09-01",
+        "email": "odile@example.fr",
     }
     data.update(over)
     return data
@@ -51,7 +58,11 @@ def test_the_coordinator_adds_a_retired_gp_who_then_appears_in_the_list(as_user,
         ({"rpps": "12345678901"}, "rpps", "chiffre de contrôle"),
         ({"rpps": "123"}, "rpps", "11 chiffres"),
         ({"home_commune": "Atlantide"}, "home_commune", "Commune inconnue"),
-        ({"target_halfdays_per_week": "6", "max_halfdays_per_week": "4"}, "target_halfdays_per_week", "dépasser le maximum"),
+        (
+            {"target_halfdays_per_week": "6", "max_halfdays_per_week": "4"},
+            "target_halfdays_per_week",
+            "dépasser le maximum",
+        ),
         ({"max_halfdays_per_week": "12"}, "max_halfdays_per_week", "inférieur ou égal à 11"),
         ({"panel_cap": "-5"}, "panel_cap", "supérieur ou égal à 0"),
         ({"email": "pas-un-email"}, "email", "adresse e-mail"),
@@ -84,8 +95,9 @@ def test_an_intern_needs_a_supervisor_who_is_one(as_user, db):
         select(Clinician).where(Clinician.role == "retired_gp", Clinician.is_supervisor.is_(False)).limit(1)
     )
     coordinator = db.scalar(select(Clinician).where(Clinician.role == "coordinator"))
-    base = _form(db, role="intern", semester_start="2026-11-02", semester_end="2027-05-01",
-                 university_halfdays=["thu-pm"])
+    base = _form(
+        db, role="intern", semester_start="2026-11-02", semester_end="2027-05-01", university_halfdays=["thu-pm"]
+    )
     refused = post_form(client, "/clinicians/new", {**base, "supervisor_id": str(not_supervisor.id)})
     assert refused.status_code == 400 and "coordonnateur ou un médecin superviseur" in refused.text
     accepted = post_form(client, "/clinicians/new", {**base, "supervisor_id": str(coordinator.id)})
