@@ -17,9 +17,12 @@ from litestar.static_files import create_static_files_router
 from sqlalchemy.orm import Session
 
 from app.accounts.controllers import LoginController, ProfileController
+from app.availability.controllers import AvailabilityPages
+from app.booking.controllers import ToRebookPage
 from app.clinicians.controllers import ClinicianApi, ClinicianPages
 from app.db.engine import get_engine, session_factory
 from app.patients.controllers import PatientApi, PatientPages
+from app.rota.controllers import MyWeekPage, RotaPages
 from app.settings import Settings, get_settings
 from app.sites.controllers import SiteApi, SitePages
 from app.web.auth import AuthMiddleware
@@ -73,6 +76,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ClinicianApi,
             PatientPages,
             PatientApi,
+            AvailabilityPages,
+            RotaPages,
+            MyWeekPage,
+            ToRebookPage,
             CommuneController,
             create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
         ],

@@ -82,7 +82,8 @@ def seed_demo_cmd(patients: int, seed_value: int, if_empty: bool, as_json: bool)
         report = seed_demo(session, current_territory(), patients=patients, seed=seed_value)
     lines = [
         f"Clinique de démonstration prête en {report.seconds:.1f} s : {report.sites} antennes, "
-        f"{report.clinicians} praticiens, {report.patients_total} patients ({report.patients_created} ajoutés).",
+        f"{report.clinicians} praticiens, {report.patients_total} patients ({report.patients_created} ajoutés), "
+        f"{report.sessions_published} séances publiées.",
         "Comptes (mot de passe commun « "
         + (report.accounts[0]["password"] if report.accounts else "")
         + " ») : "
@@ -244,6 +245,111 @@ def sites_list(as_json: bool) -> None:
     _emit(rows, as_json, human or "Aucune antenne.")
 
 
+# --- rota ---------------------------------------------------------------------------------
+@main.group()
+def rota() -> None:
+    """The consultation rota (CP-SAT)."""
+
+
+@rota.command("solve")
+@click.option(
+    "--problem",
+    "problem_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Solve a problem file in format v1 (no database).",
+)
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First day (with --to: from the database).")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day, inclusive.")
+@click.option("--publish", is_flag=True, help="Publish the result (database mode; refused if a rule is broken).")
+@click.option("--time-limit", type=int, default=None, help="Seconds (default: the problem's, then settings).")
+@click.option("--json", "as_json", is_flag=True)
+def rota_solve(
+    problem_file: str | None, start: Any, end: Any, publish: bool, time_limit: int | None, as_json: bool
+) -> None:
+    """Solve the rota of a problem file, or of a period from the database."""
+    from scheduling.rota.formats import ProblemFormatError, parse_problem, solution_to_dict
+    from scheduling.rota.solver import solve
+
+    settings = get_settings()
+    if problem_file:
+        if start or end or publish:
+            _fail(as_json, "--problem ne se combine pas avec --from, --to ou --publish.")
+        try:
+            with open(problem_file, encoding="utf-8") as fh:
+                problem = parse_problem(json.load(fh))
+        except json.JSONDecodeError as exc:
+            _fail(as_json, f"JSON illisible : {exc}")
+        except ProblemFormatError as exc:
+            _fail(as_json, str(exc), getattr(exc, "path", None))
+        solution = solve(
+            problem,
+            time_limit_s=time_limit or problem.time_limit_s or settings.solver_time_limit_s,
+            seed=settings.solver_seed,
+            workers=settings.solver_workers,
+        )
+        result = solution_to_dict(solution)
+        _emit(
+            result,
+            as_json,
+            f"{result['status']} : {len(result['assignments'])} séances, "
+            f"{len(result['unmet'])} demi-journées incomplètes, coût {result['objective']}.",
+        )
+        return
+    if not (start and end):
+        _fail(as_json, "Indiquez --problem FICHIER, ou --from et --to.")
+    from app.audit.recorder import Actor, acting_as
+    from app.db.engine import session_scope
+    from app.rota import drafts
+    from app.rota.models import RotaDraft
+    from app.rota.problem import build_problem, item_of
+
+    with acting_as(Actor(None, "system:rota-solve")), session_scope() as session:
+        problem = build_problem(
+            session, start.date(), end.date(), time_limit_s=time_limit or settings.solver_time_limit_s
+        )
+        solution = solve(
+            problem, time_limit_s=problem.time_limit_s, seed=settings.solver_seed, workers=settings.solver_workers
+        )
+        result = solution_to_dict(solution)
+        pins = set(problem.pinned)
+        draft = RotaDraft(
+            start_date=start.date(),
+            end_date=end.date(),
+            created_by="cli",
+            result=result,
+            assignments=[item_of(k, pinned=k in pins) for k in sorted(solution.assignments)],
+        )
+        session.add(draft)
+        session.commit()
+        result["draft"] = str(draft.id)
+        if publish:
+            if not solution.has_rota:
+                _fail(as_json, "Aucun planning à publier : " + "; ".join(solution.conflicts))
+            report = drafts.publish(session, draft, "cli")
+            result["published"] = report.__dict__
+    _emit(
+        result,
+        as_json,
+        f"{result['status']} : {len(result['assignments'])} séances"
+        + (", publiées." if publish else f" (projet {result['draft']})."),
+    )
+
+
+@rota.command("run-job", hidden=True)
+@click.argument("job_id")
+def rota_run_job(job_id: str) -> None:
+    """Run one queued solve job (started by the web application)."""
+    import uuid
+
+    from app.audit.recorder import Actor, acting_as
+    from app.db.engine import get_engine, session_factory
+    from app.rota.jobs import run_job
+
+    with acting_as(Actor(None, "system:rota-worker")):
+        job = run_job(session_factory(get_engine()), uuid.UUID(job_id))
+    click.echo(f"job {job.id}: {job.status}")
+
+
 # --- imports --------------------------------------------------------------------------------
 @main.group("import")
 def import_() -> None:
@@ -339,6 +445,18 @@ def bench_match(sizes: str, no_certify: bool, as_json: bool) -> None:
     from scheduling.matching.bench import format_table, run_benchmark
 
     figures = run_benchmark([s.strip() for s in sizes.split(",") if s.strip()], certify=not no_certify)
+    _emit(figures, as_json, format_table(figures))
+
+
+@bench.command("rota")
+@click.option("--sizes", default="demo,departement", show_default=True)
+@click.option("--time-limit", default=60, show_default=True, type=int, help="Seconds per solve.")
+@click.option("--json", "as_json", is_flag=True)
+def bench_rota(sizes: str, time_limit: int, as_json: bool) -> None:
+    """Rota: demo size (15 clinicians, 5 sites, 4 weeks) and département size (100, 20, 13 weeks)."""
+    from scheduling.rota.bench import format_table, run_benchmark
+
+    figures = run_benchmark(sizes=tuple(s.strip() for s in sizes.split(",") if s.strip()), time_limit_s=time_limit)
     _emit(figures, as_json, format_table(figures))
 
 

@@ -76,6 +76,7 @@ class SeedReport:
     users: int = 0
     patients_created: int = 0
     patients_total: int = 0
+    sessions_published: int = 0
     seconds: float = 0.0
     accounts: list[dict[str, str]] = field(default_factory=list)
 
@@ -86,6 +87,7 @@ class SeedReport:
             "users": self.users,
             "patients_created": self.patients_created,
             "patients_total": self.patients_total,
+            "sessions_published": self.sessions_published,
             "seconds": round(self.seconds, 2),
             "accounts": self.accounts,
         }
@@ -323,6 +325,85 @@ def _patient_rows(
     return rows
 
 
+# Wanted sessions per opening half-day (rooms minus a margin): Laval fills 2 of its 4 rooms.
+SITE_TARGETS = {"Laval": 2, "Château-Gontier-sur-Mayenne": 1, "Mayenne": 1, "Évron": 1, "Ernée": 1}
+
+
+def _seed_availability(session: Session, rng: random.Random, clinicians: list[Clinician], today: dt.date) -> None:
+    """A weekly pattern per clinician (in force since a month ago), a week of leave, a one-off half-day."""
+    from app.availability.models import AvailabilityException, AvailabilityExtra, AvailabilityPattern
+
+    valid_from = today - dt.timedelta(days=30)
+    for c in clinicians:
+        exists = session.scalar(select(AvailabilityPattern.id).where(AvailabilityPattern.clinician_id == c.id).limit(1))
+        openings = sorted({h for s in c.sites for h in s.opening_halfdays} - set(c.university_halfdays))
+        if c.role == ClinicianRole.RETIRED_GP:
+            count = min(len(openings), rng.randint(c.target_halfdays_per_week + 1, c.max_halfdays_per_week + 2))
+        else:
+            count = min(len(openings), c.max_halfdays_per_week + 2)
+        chosen = rng.sample(openings, count)
+        levels = {h: ("preferred" if rng.random() < 0.45 else "available") for h in chosen}
+        if exists is None:
+            session.add(
+                AvailabilityPattern(
+                    clinician_id=c.id,
+                    valid_from=valid_from,
+                    levels=levels,
+                    preferred_site_ids=[str(c.main_site_id)] if c.main_site_id else [],
+                )
+            )
+    gps = [c for c in clinicians if c.role == ClinicianRole.RETIRED_GP]
+    on_leave, one_off = gps[2], gps[4]
+    leave_start = today + dt.timedelta(days=14 - today.weekday())
+    if (
+        session.scalar(select(AvailabilityException.id).where(AvailabilityException.clinician_id == on_leave.id))
+        is None
+    ):
+        session.add(
+            AvailabilityException(
+                clinician_id=on_leave.id,
+                start_date=leave_start,
+                end_date=leave_start + dt.timedelta(days=6),
+                reason="leave",
+                note="vacances",
+            )
+        )
+    site = one_off.sites[-1]
+    day = today + dt.timedelta(days=1)
+    while f"{('mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun')[day.weekday()]}-am" not in site.opening_halfdays:
+        day += dt.timedelta(days=1)
+    if session.scalar(select(AvailabilityExtra.id).where(AvailabilityExtra.clinician_id == one_off.id)) is None:
+        session.add(
+            AvailabilityExtra(clinician_id=one_off.id, date=day, period="am", site_id=site.id, level="preferred")
+        )
+    session.flush()
+
+
+def _publish_demo_rota(session: Session, today: dt.date, weeks: int = 4) -> int:
+    """Solve and publish the coming weeks, unless sessions are already published for them."""
+    from app.rota import drafts
+    from app.rota.models import RotaDraft, RotaSession
+    from app.rota.problem import build_problem, item_of
+    from scheduling.rota.solver import solve
+
+    end = today + dt.timedelta(days=7 * weeks - 1)
+    if session.scalar(select(RotaSession.id).where(RotaSession.date >= today, RotaSession.date <= end).limit(1)):
+        return 0
+    problem = build_problem(session, today, end, time_limit_s=10)
+    solution = solve(problem, time_limit_s=10, seed=0, workers=8)
+    if not solution.has_rota:
+        return 0
+    draft = RotaDraft(
+        start_date=today,
+        end_date=end,
+        created_by="démo",
+        assignments=[item_of(k) for k in sorted(solution.assignments)],
+    )
+    session.add(draft)
+    session.flush()
+    return drafts.publish(session, draft, "démo").created
+
+
 def seed_demo(
     session: Session,
     territory: Territory,
@@ -330,6 +411,7 @@ def seed_demo(
     patients: int = 2000,
     seed: int = 53,
     today: dt.date | None = None,
+    publish_rota: bool = True,
 ) -> SeedReport:
     """Build (or complete) the demo clinic in ``session``; the caller commits."""
     started = time.perf_counter()
@@ -339,6 +421,11 @@ def seed_demo(
     sites = _seed_sites(session, territory, report)
     clinicians = _seed_clinicians(session, rng, territory, sites, today, report)
     _seed_users(session, clinicians, report)
+    for site in sites:
+        if not site.session_targets:
+            wanted = SITE_TARGETS.get(site.name, 1)
+            site.session_targets = {h: (1 if h == "sat-am" else wanted) for h in site.opening_halfdays}
+    _seed_availability(session, random.Random(seed + 1), clinicians, today)
     # Patients come from their own generator, so their data do not depend on what existed before.
     rows = _patient_rows(random.Random(seed * 1_000_003 + patients), territory, clinicians, patients, today)
     existing = set(session.scalars(select(Patient.reference)))
@@ -358,5 +445,7 @@ def seed_demo(
         recorder.record(session, "bulk_create", "patient", "*", f"démo : {len(missing)} patients synthétiques")
     report.patients_created = len(missing)
     report.patients_total = session.scalar(select(func.count()).select_from(Patient)) or 0
+    if publish_rota:
+        report.sessions_published = _publish_demo_rota(session, today)
     report.seconds = time.perf_counter() - started
     return report

@@ -2,18 +2,28 @@
 
 from app.accounts.models import ApiToken, User
 from app.audit.models import AuditEntry
+from app.availability.models import AvailabilityException, AvailabilityExtra, AvailabilityPattern
 from app.clinicians.models import Clinician, clinician_site
 from app.db.base import Base, metadata
 from app.patients.models import Patient
+from app.rota.models import Booking, RotaDraft, RotaJob, RotaSession, Slot
 from app.sites.models import Site
 
 __all__ = [
     "ApiToken",
     "AuditEntry",
+    "AvailabilityException",
+    "AvailabilityExtra",
+    "AvailabilityPattern",
     "Base",
+    "Booking",
     "Clinician",
     "Patient",
+    "RotaDraft",
+    "RotaJob",
+    "RotaSession",
     "Site",
+    "Slot",
     "User",
     "clinician_site",
     "metadata",

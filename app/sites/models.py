@@ -28,3 +28,10 @@ class Site(Base):
     slot_minutes: Mapped[int] = mapped_column(Integer, default=20)
     phone: Mapped[str] = mapped_column(String(30), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    session_targets: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    """Wanted sessions per opening half-day (``{"mon-am": 3}``); absent means as many as rooms."""
+
+    def target_for(self, key: str) -> int:
+        if key not in self.opening_halfdays:
+            return 0
+        return min(self.rooms, self.session_targets.get(key, self.rooms))

@@ -11,11 +11,12 @@ from sqlalchemy import func, select
 
 from app.accounts.models import Role, User
 from app.clinicians.models import Clinician, ClinicianRole
+from app.core.dates import PARIS
 from app.patients.models import Patient, PatientStatus
+from app.rota.models import Booking
 from app.sites.models import Site
 from app.web.auth import login_required
 from app.web.forms import DbSession
-from app.web.templating import PARIS
 
 ENROLLED = (PatientStatus.ASSIGNED.value, PatientStatus.DECLARED.value)
 TARGET_PATIENTS = 10_000
@@ -85,6 +86,9 @@ class HomeController(Controller):
                     )
                 ),
                 target=TARGET_PATIENTS,
+                to_rebook=db_session.scalar(
+                    select(func.count()).select_from(Booking).where(Booking.status == "to_rebook")
+                ),
             )
         elif user.role == Role.CLINICIAN and user.clinician is not None:
             me = db_session.get(Clinician, user.clinician_id)

@@ -2,59 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
+from app.core.dates import PARIS, date_fr, datetime_fr, number_fr
 from app.core.halfdays import ALL_HALFDAYS, WORKING_HALFDAYS, halfday_label
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
-PARIS = ZoneInfo("Europe/Paris")
-
-MONTHS_FR = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-
-
-def date_fr(value: dt.date | dt.datetime | None, weekday: bool = True) -> str:
-    """``mardi 3 mars 2026`` (datetimes are shown in Europe/Paris)."""
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        value = value.astimezone(PARIS).date() if value.tzinfo else value.date()
-    text = f"{value.day} {MONTHS_FR[value.month - 1]} {value.year}"
-    return f"{WEEKDAYS_FR[value.weekday()]} {text}" if weekday else text
-
-
-def datetime_fr(value: dt.datetime | None) -> str:
-    if value is None:
-        return ""
-    local = value.astimezone(PARIS) if value.tzinfo else value
-    return f"{date_fr(local)} à {local.hour:02d} h {local.minute:02d}"
-
-
-def number_fr(value: int | float | None) -> str:
-    """``10 000`` with a narrow no-break space, as French typography writes it."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and not value.is_integer():
-        return f"{value:,.1f}".replace(",", "\u202f").replace(".", ",")
-    return f"{int(value):,}".replace(",", "\u202f")
+__all__ = ["PARIS", "TEMPLATES_DIR", "build_template_config"]
 
 
 def build_template_config() -> TemplateConfig[JinjaTemplateEngine]:

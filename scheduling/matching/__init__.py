@@ -1,4 +1,4 @@
-"""Patients without a GP → referring doctors: an exact, sparse min-cost flow (see README.md).
+"""Patients without a GP → referring doctors: an exact, sparse min-cost flow (see docs/matching.md).
 
 The app calls::
 

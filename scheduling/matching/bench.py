@@ -49,9 +49,7 @@ MAYENNE_SITES: tuple[tuple[str, int, bool], ...] = (
 )
 
 
-def _patients(
-    rng: np.random.Generator, communes: Sequence[Commune], n: int, prefix: str = "p"
-) -> list[Patient]:
+def _patients(rng: np.random.Generator, communes: Sequence[Commune], n: int, prefix: str = "p") -> list[Patient]:
     pop = np.array([c.population for c in communes], dtype=np.float64)
     where = rng.choice(len(communes), size=n, p=pop / pop.sum())
     u = rng.random(n)
@@ -120,9 +118,7 @@ def mayenne_problem(n_patients: int = 10_000, seed: int = 53, proposals: int = 3
                     pmr=pmr,
                 )
             )
-    return Problem(
-        doctors=tuple(doctors), patients=tuple(_patients(rng, communes, n_patients)), proposals=proposals
-    )
+    return Problem(doctors=tuple(doctors), patients=tuple(_patients(rng, communes, n_patients)), proposals=proposals)
 
 
 def france_problem(
@@ -213,9 +209,7 @@ def _tier(p: Patient) -> int:
     return tier(p)
 
 
-def run_benchmark(
-    sizes: Sequence[str] = SIZES, *, certify: bool = True, timeout_s: float = 1800
-) -> dict[str, Any]:
+def run_benchmark(sizes: Sequence[str] = SIZES, *, certify: bool = True, timeout_s: float = 1800) -> dict[str, Any]:
     """Run each size in a fresh Python process and gather its figures (``smp bench match``)."""
     root = Path(__file__).resolve().parents[2]
     env = dict(os.environ)
@@ -279,20 +273,14 @@ def format_table(figures: dict[str, Any]) -> str:
         ),
         (
             "assigned (tier 1 / tiers 1-2 / all)",
-            lambda f: (
-                f"{f['objective']['tier1']:,} / {f['objective']['tier12']:,} / {f['objective']['assigned']:,}"
-            ),
+            lambda f: f"{f['objective']['tier1']:,} / {f['objective']['tier12']:,} / {f['objective']['assigned']:,}",
         ),
         ("waiting (tier 1 / 2 / 3)", lambda f: " / ".join(f"{f['tiers'][f'tier{t}']:,}" for t in (1, 2, 3))),
         ("total distance (km)", lambda f: f"{f['objective']['total_km']:,.1f}"),
         (
             "reach vs brute force",
             lambda f: (
-                "same"
-                if f.get("reach_check", {}).get("same")
-                else "DIFFERENT"
-                if "reach_check" in f
-                else "not run"
+                "same" if f.get("reach_check", {}).get("same") else "DIFFERENT" if "reach_check" in f else "not run"
             ),
         ),
         ("optimality checks", cert),

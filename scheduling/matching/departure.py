@@ -8,9 +8,7 @@ from scheduling.matching.domain import Patient, Problem, Solution
 from scheduling.matching.flow import solve
 
 
-def reassign_departing(
-    problem: Problem, departing_doctor_id: str, current_panel: Iterable[Patient]
-) -> Solution:
+def reassign_departing(problem: Problem, departing_doctor_id: str, current_panel: Iterable[Patient]) -> Solution:
     """Re-assign the departing doctor's panel to the other doctors of ``problem``.
 
     ``problem.doctors`` gives the other doctors with their places left; ``problem.patients``

@@ -47,9 +47,7 @@ REASONS: dict[str, str] = {
     "out_of_reach": "aucun médecin dans le rayon",
     "no_home_visits": "aucun médecin faisant des visites à domicile à portée",
     "no_pmr": "aucun cabinet accessible PMR à portée",
-    "no_home_visits_pmr": (
-        "aucun médecin à portée ne fait les visites à domicile avec un cabinet accessible PMR"
-    ),
+    "no_home_visits_pmr": ("aucun médecin à portée ne fait les visites à domicile avec un cabinet accessible PMR"),
     "capacity": "capacité des médecins à portée épuisée",
 }
 
@@ -95,9 +93,7 @@ class _Columns:
         self.d_cap = np.array([n if d.capacity is None else min(d.capacity, n) for d in docs], np.int64)
         self.d_cap[~self.d_accepting] = 0
         self.d_communes: list[np.ndarray | None] = [
-            None
-            if not d.communes
-            else np.array(sorted(codes[c] for c in d.communes if c in codes), dtype=np.int64)
+            None if not d.communes else np.array(sorted(codes[c] for c in d.communes if c in codes), dtype=np.int64)
             for d in docs
         ]
         # Ties between doctors are broken by id, as `proposals.propose` does.
@@ -130,9 +126,7 @@ def _ranges(start: np.ndarray, count: np.ndarray) -> np.ndarray:
     return np.repeat(start - offsets, count) + np.arange(total)
 
 
-def _components(
-    n_left: int, n_right: int, left: np.ndarray, right: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def _components(n_left: int, n_right: int, left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Connected components of a bipartite graph (hooking + pointer jumping, all in numpy).
 
     Returns the component root of every left node and every right node (isolated nodes are
@@ -297,8 +291,7 @@ def solve(problem: Problem, *, aggregate: bool = True, decompose: bool = True) -
         for i, g, t_ in zip(sel.tolist(), group_of[sel].tolist(), c.tier[sel].tolist(), strict=True)
     )
     remaining = {
-        d.id: None if d.capacity is None else d.capacity - int(taken[j])
-        for j, d in enumerate(problem.doctors)
+        d.id: None if d.capacity is None else d.capacity - int(taken[j]) for j, d in enumerate(problem.doctors)
     }
     t1 = c.tier[is_assigned]
     objective = Objective(
@@ -404,9 +397,7 @@ def _solve_component(
         np.concatenate(caps).astype(np.int64),
         np.concatenate(costs).astype(np.int64),
     )
-    smcf.set_nodes_supplies(
-        np.append(np.arange(ng), sink).astype(np.int32), np.append(counts, -total).astype(np.int64)
-    )
+    smcf.set_nodes_supplies(np.append(np.arange(ng), sink).astype(np.int32), np.append(counts, -total).astype(np.int64))
     status = smcf.solve()
     if status != smcf.OPTIMAL:
         raise MatchingError(f"min-cost flow status {status} on a component of {n_nodes} nodes")

@@ -140,9 +140,7 @@ def _insee(v: Any, path: str) -> str:
         or len(v) != 5
         or not (v.isdigit() or (v[:2].upper() in {"2A", "2B"} and v[2:].isdigit()))
     ):
-        raise ProblemFormatError(
-            path, f"doit être un code INSEE de commune à 5 caractères (reçu {_shown(v)})"
-        )
+        raise ProblemFormatError(path, f"doit être un code INSEE de commune à 5 caractères (reçu {_shown(v)})")
     return v.upper()
 
 
@@ -220,9 +218,7 @@ def _patient(raw: Any, path: str, seen: set[str]) -> Patient:
         except ValueError:
             since = None
         if since is None:
-            raise ProblemFormatError(
-                f"{path}.waiting_since", f"doit être une date AAAA-MM-JJ (reçu {_shown(v)})"
-            )
+            raise ProblemFormatError(f"{path}.waiting_since", f"doit être une date AAAA-MM-JJ (reçu {_shown(v)})")
     return Patient(
         id=pid,
         lat=lat,
@@ -247,16 +243,12 @@ def parse_problem(data: Mapping[str, Any] | str | bytes) -> Problem:
         try:
             data = json.loads(data)
         except json.JSONDecodeError as exc:
-            raise ProblemFormatError(
-                "$", f"JSON invalide ligne {exc.lineno} colonne {exc.colno} : {exc.msg}"
-            ) from None
+            raise ProblemFormatError("$", f"JSON invalide ligne {exc.lineno} colonne {exc.colno} : {exc.msg}") from None
         except UnicodeDecodeError:
             raise ProblemFormatError("$", "le fichier n'est pas en UTF-8") from None
     root = _object(data, "$", _ROOT_KEYS)
     if "version" in root and (isinstance(root["version"], bool) or root["version"] != FORMAT_VERSION):
-        raise ProblemFormatError(
-            "$.version", f"version de format non prise en charge (attendu {FORMAT_VERSION})"
-        )
+        raise ProblemFormatError("$.version", f"version de format non prise en charge (attendu {FORMAT_VERSION})")
     seen_d: set[str] = set()
     doctors = tuple(_doctor(d, f"$.doctors[{i}]", seen_d) for i, d in enumerate(_list(root, "doctors")))
     seen_p: set[str] = set()
@@ -337,12 +329,10 @@ def solution_to_json(solution: Solution) -> dict[str, Any]:
         "status": solution.status,
         "wall_s": round(solution.wall_s, 3),
         "assignments": [
-            {"patient": a.patient, "doctor": a.doctor, "km": _km(a.km), "tier": a.tier}
-            for a in solution.assignments
+            {"patient": a.patient, "doctor": a.doctor, "km": _km(a.km), "tier": a.tier} for a in solution.assignments
         ],
         "unassigned": [
-            {"patient": u.patient, "reason": u.reason, "code": u.code, "tier": u.tier}
-            for u in solution.unassigned
+            {"patient": u.patient, "reason": u.reason, "code": u.code, "tier": u.tier} for u in solution.unassigned
         ],
         "proposals": {pid: [proposal(p) for p in props] for pid, props in solution.proposals.items()},
         "objective": {

@@ -50,8 +50,7 @@ def reasons(
         why.append("accepte de nouveaux patients")
     elif places > 0:
         why.append(
-            f"accepte de nouveaux patients ({places} place{'s' if places > 1 else ''} libre"
-            f"{'s' if places > 1 else ''})"
+            f"accepte de nouveaux patients ({places} place{'s' if places > 1 else ''} libre{'s' if places > 1 else ''})"
         )
     else:
         why.append("liste complète pour le moment")
@@ -62,9 +61,7 @@ def fits(patient: Patient, doctor: Doctor) -> tuple[bool, float, bool]:
     """Whether ``doctor`` may take ``patient`` (capacity aside): (fits, km, within the radius)."""
     km = float(haversine_km(patient.lat, patient.lon, doctor.lat, doctor.lon))
     in_radius = doctor.radius_km is not None and km <= doctor.radius_km
-    in_communes = (
-        doctor.communes is not None and patient.commune is not None and patient.commune in doctor.communes
-    )
+    in_communes = doctor.communes is not None and patient.commune is not None and patient.commune in doctor.communes
     ok = (
         doctor.accepting
         and (in_radius or in_communes)

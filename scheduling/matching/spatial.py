@@ -136,9 +136,7 @@ def reach(
                 codes = codes[codes >= 0]
                 a = np.searchsorted(sorted_communes, codes, side="left")
                 b = np.searchsorted(sorted_communes, codes, side="right")
-                idx = np.concatenate(
-                    [by_commune[i:j] for i, j in zip(a, b, strict=True)] or [np.empty(0, np.int64)]
-                )
+                idx = np.concatenate([by_commune[i:j] for i, j in zip(a, b, strict=True)] or [np.empty(0, np.int64)])
                 places.append(idx)
                 doctors.append(np.full(len(idx), d, dtype=np.int64))
     if not places:

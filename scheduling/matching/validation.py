@@ -35,12 +35,7 @@ def _eligible(p: Patient, d: Doctor) -> tuple[bool, float]:
     in_perimeter = (d.radius_km is not None and km <= d.radius_km + KM_TOLERANCE) or (
         d.communes is not None and p.commune is not None and p.commune in d.communes
     )
-    ok = (
-        d.accepting
-        and in_perimeter
-        and (d.home_visits or not p.needs_home_visit)
-        and (d.pmr or not p.needs_pmr)
-    )
+    ok = d.accepting and in_perimeter and (d.home_visits or not p.needs_home_visit) and (d.pmr or not p.needs_pmr)
     return ok, km
 
 
@@ -84,9 +79,7 @@ def check_solution(problem: Problem, solution: Solution, *, max_reason_checks: i
             errors.append(f"doctor {did} takes {n} patients for {cap} places")
     o = solution.objective
     if (o.tier1, o.tier12, o.assigned) != (n1, n12, len(solution.assignments)):
-        errors.append(
-            f"objective {o} does not match the assignments ({n1}, {n12}, {len(solution.assignments)})"
-        )
+        errors.append(f"objective {o} does not match the assignments ({n1}, {n12}, {len(solution.assignments)})")
     if abs(o.total_km - total_km) > KM_TOLERANCE * max(1, len(solution.assignments)):
         errors.append(f"total distance {o.total_km} reported, {total_km} actual")
     for u in solution.unassigned[:max_reason_checks]:
@@ -115,9 +108,7 @@ def expected_code(p: Patient, doctors: tuple[Doctor, ...], load: Counter[str]) -
         return "no_home_visits"
     if p.needs_pmr and not any(d.pmr for d in in_perimeter):
         return "no_pmr"
-    fitting = [
-        d for d in in_perimeter if (d.home_visits or not p.needs_home_visit) and (d.pmr or not p.needs_pmr)
-    ]
+    fitting = [d for d in in_perimeter if (d.home_visits or not p.needs_home_visit) and (d.pmr or not p.needs_pmr)]
     if not fitting:
         return "no_home_visits_pmr"
     if any(d.capacity is None or load[d.id] < d.capacity for d in fitting):
@@ -164,9 +155,7 @@ def _graph(problem: Problem) -> _Graph:
         np.array([d.lon for d in docs]),
         np.array([np.nan if d.radius_km is None else d.radius_km for d in docs]),
         [
-            None
-            if not d.communes
-            else np.array(sorted(codes[c] for c in d.communes if c in codes), dtype=np.int64)
+            None if not d.communes else np.array(sorted(codes[c] for c in d.communes if c in codes), dtype=np.int64)
             for d in docs
         ],
     )
@@ -352,9 +341,7 @@ def check_reach(problem: Problem, *, sample: int | None = None, seed: int = 0) -
 
     ``sample`` limits the check to that many distinct places (drawn with ``seed``).
     """
-    places = sorted(
-        {(p.lat, p.lon, p.commune) for p in problem.patients}, key=lambda k: (k[0], k[1], k[2] or "")
-    )
+    places = sorted({(p.lat, p.lon, p.commune) for p in problem.patients}, key=lambda k: (k[0], k[1], k[2] or ""))
     if sample is not None and sample < len(places):
         rng = np.random.default_rng(seed)
         places = [places[i] for i in sorted(rng.choice(len(places), size=sample, replace=False).tolist())]
@@ -368,9 +355,7 @@ def check_reach(problem: Problem, *, sample: int | None = None, seed: int = 0) -
         np.array([d.lon for d in docs], dtype=np.float64),
         np.array([np.nan if d.radius_km is None else d.radius_km for d in docs], dtype=np.float64),
         [
-            None
-            if not d.communes
-            else np.array(sorted(codes[c] for c in d.communes if c in codes), dtype=np.int64)
+            None if not d.communes else np.array(sorted(codes[c] for c in d.communes if c in codes), dtype=np.int64)
             for d in docs
         ],
     )

@@ -1,0 +1,249 @@
+"""Solve jobs: created by a request, run by a separate worker process, watched by the page.
+
+The request only inserts a ``rota_job`` row and starts ``smp rota run-job ID`` in its own process
+group; the worker writes its progress (objective, bound, gap, elapsed) to the row about twice a
+second and stops when the row's ``cancel_requested`` is set. A worker that died leaves a row the
+page reports as failed (its process is gone).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.core.errors import Conflict, FieldErrors
+from app.core.parsing import Collector
+from app.rota.models import RotaDraft, RotaJob
+from app.rota.problem import build_problem, item_of
+from app.settings import get_settings
+from scheduling.rota.domain import Progress
+from scheduling.rota.formats import solution_to_dict
+from scheduling.rota.solver import solve
+
+log = logging.getLogger(__name__)
+MAX_DAYS = 13 * 7
+PROGRESS_EVERY_S = 0.5
+
+
+def validate_period(data: dict[str, object], today: dt.date) -> tuple[dt.date, dt.date]:
+    c = Collector(data)
+    start = c.date("start", required=True, label="La date de début")
+    end = c.date("end", required=True, label="La date de fin")
+    if start and end:
+        if end < start:
+            c.errors["end"] = "La date de fin doit suivre la date de début."
+        elif (end - start).days + 1 > MAX_DAYS:
+            c.errors["end"] = "Une période de 13 semaines au plus."
+        if start < today:
+            c.errors["start"] = "La période ne peut pas commencer dans le passé."
+    if c.errors:
+        raise FieldErrors(c.errors)
+    assert start is not None and end is not None
+    return start, end
+
+
+def create_job(
+    session: Session,
+    start: dt.date,
+    end: dt.date,
+    requested_by: str,
+    *,
+    draft: RotaDraft | None = None,
+    time_limit_s: int | None = None,
+) -> RotaJob:
+    busy = session.scalar(select(RotaJob.id).where(RotaJob.status.in_(["queued", "running"])))
+    if busy is not None:
+        refresh(session, session.get(RotaJob, busy))  # type: ignore[arg-type]
+        if session.scalar(select(RotaJob.id).where(RotaJob.status.in_(["queued", "running"]))) is not None:
+            raise Conflict("Un calcul de planning est déjà en cours : attendez sa fin ou annulez-le.")
+    if draft is None:
+        draft = RotaDraft(start_date=start, end_date=end, created_by=requested_by)
+        session.add(draft)
+        session.flush()
+    job = RotaJob(
+        start_date=start,
+        end_date=end,
+        draft_id=draft.id,
+        requested_by=requested_by,
+        time_limit_s=time_limit_s or get_settings().solver_time_limit_s,
+    )
+    session.add(job)
+    session.commit()
+    return job
+
+
+def launch(job_id: uuid.UUID) -> None:
+    """Start the worker process for a job (never waits for it)."""
+    logs = get_settings().var_dir / "jobs"
+    logs.mkdir(parents=True, exist_ok=True)
+    out = (logs / f"{job_id}.log").open("w")
+    subprocess.Popen(  # noqa: S603 - our own interpreter and module, an id we created
+        [sys.executable, "-m", "app.cli", "rota", "run-job", str(job_id)],
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        env=os.environ.copy(),
+        cwd=str(Path(__file__).resolve().parents[2]),
+    )
+    out.close()
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie (finished, not yet reaped by its parent) is not at work any more.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return True
+
+
+def refresh(session: Session, job: RotaJob) -> RotaJob:
+    """Mark as failed a running job whose worker process is gone (crashed or killed)."""
+    if job.status == "running" and not _alive(job.worker_pid):
+        session.refresh(job)
+        if job.status == "running":
+            job.status = "failed"
+            job.error = "Le calcul s'est arrêté de façon inattendue (processus interrompu). Rien n'a été publié."
+            job.finished_at = dt.datetime.now(dt.UTC)
+            session.commit()
+    elif job.status == "queued" and job.created_at < dt.datetime.now(dt.UTC) - dt.timedelta(minutes=2):
+        job.status = "failed"
+        job.error = "Le calcul n'a pas démarré (aucun processus de calcul disponible)."
+        job.finished_at = dt.datetime.now(dt.UTC)
+        session.commit()
+    return job
+
+
+def request_cancel(session: Session, job: RotaJob) -> None:
+    if job.status in ("queued", "running"):
+        job.cancel_requested = True
+        if job.status == "queued":
+            job.status = "cancelled"
+            job.finished_at = dt.datetime.now(dt.UTC)
+        session.commit()
+
+
+def run_job(factory: sessionmaker[Session], job_id: uuid.UUID) -> RotaJob:
+    """Run one job to its end, in this process. Called by ``smp rota run-job``."""
+    settings = get_settings()
+    with factory() as session:
+        job = _load(session, job_id)
+        if job.status != "queued":
+            return job
+        job.status, job.worker_pid, job.started_at = "running", os.getpid(), dt.datetime.now(dt.UTC)
+        session.commit()
+        draft = session.get(RotaDraft, job.draft_id) if job.draft_id else None
+        try:
+            problem = build_problem(session, job.start_date, job.end_date, draft=draft, time_limit_s=job.time_limit_s)
+        except Exception as exc:
+            _fail(session, job, f"Les données n'ont pas pu être préparées : {type(exc).__name__}.")
+            raise
+
+    lock = threading.Lock()
+    last_write = [0.0]
+    cancelled = [False]
+    last_poll = [0.0]
+
+    def on_progress(p: Progress) -> None:
+        now = time.monotonic()
+        with lock:
+            if now - last_write[0] < PROGRESS_EVERY_S:
+                return
+            last_write[0] = now
+        values = {
+            "objective": p.objective,
+            "bound": p.bound,
+            "gap": p.gap,
+            "wall_s": round(p.wall_s, 2),
+            "solutions": p.solutions,
+        }
+        with factory() as s:
+            s.execute(update(RotaJob).where(RotaJob.id == job_id).values(progress=values))
+            s.commit()
+
+    def should_stop() -> bool:
+        now = time.monotonic()
+        if cancelled[0] or now - last_poll[0] < PROGRESS_EVERY_S:
+            return cancelled[0]
+        last_poll[0] = now
+        with factory() as s:
+            cancelled[0] = bool(s.scalar(select(RotaJob.cancel_requested).where(RotaJob.id == job_id)))
+        return cancelled[0]
+
+    try:
+        solution = solve(
+            problem,
+            time_limit_s=problem.time_limit_s,
+            seed=settings.solver_seed,
+            workers=settings.solver_workers,
+            on_progress=on_progress,
+            should_stop=should_stop,
+        )
+    except Exception as exc:
+        with factory() as session:
+            job = _load(session, job_id)
+            _fail(session, job, f"Le solveur a échoué : {type(exc).__name__}. Rien n'a été publié.")
+        raise
+    result = solution_to_dict(solution)
+    with factory() as session:
+        job = _load(session, job_id)
+        job.result = result
+        job.progress = {
+            "objective": solution.objective,
+            "bound": solution.bound,
+            "wall_s": round(solution.wall_s, 2),
+            "gap": _gap(solution.objective, solution.bound),
+            "solutions": solution.solutions,
+        }
+        job.finished_at = dt.datetime.now(dt.UTC)
+        job.status = "cancelled" if solution.stopped and not solution.has_rota else "done"
+        if solution.has_rota and job.draft_id:
+            draft = session.get(RotaDraft, job.draft_id)
+            assert draft is not None
+            pins = {(a["clinician"], a["site"], a["date"], a["period"]) for a in draft.assignments if a.get("pinned")}
+            pins |= {(k.clinician, k.site, k.date.isoformat(), k.period) for k in problem.pinned}
+            draft.assignments = [
+                item_of(k, pinned=(k.clinician, k.site, k.date.isoformat(), k.period) in pins)
+                for k in sorted(solution.assignments)
+            ]
+            draft.result = result
+        session.commit()
+        return job
+
+
+def _load(session: Session, job_id: uuid.UUID) -> RotaJob:
+    job = session.get(RotaJob, job_id)
+    if job is None:
+        raise LookupError(f"no job {job_id}")
+    return job
+
+
+def _gap(objective: float | None, bound: float | None) -> float | None:
+    if objective is None or bound is None:
+        return None
+    return abs(objective - bound) / max(1.0, abs(objective))
+
+
+def _fail(session: Session, job: RotaJob, message: str) -> None:
+    job.status = "failed"
+    job.error = message[:500]
+    job.finished_at = dt.datetime.now(dt.UTC)
+    session.commit()
