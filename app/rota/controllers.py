@@ -297,6 +297,61 @@ class RotaPages(Controller):
             flash(request, "Séance ajoutée et épinglée.", category="success")
         return Redirect(path=f"/rota/drafts/{draft_id}?site={key.site}&week={monday_of(key.date)}")
 
+    @get("/drafts/{draft_id:uuid}/move", sync_to_thread=True, name="rota_move_form")
+    def move_form(
+        self,
+        db_session: DbSession,
+        draft_id: FromPath[uuid.UUID],
+        clinician: FromQuery[str],
+        site: FromQuery[str],
+        date: FromQuery[str],
+        period: FromQuery[str],
+    ) -> Template:
+        draft = _draft(db_session, draft_id)
+        key = _key({"clinician": clinician, "site": site, "date": date, "period": period})
+        clinician_names, site_names = names(db_session)
+        return Template(
+            "rota/move.html",
+            context={
+                "draft": draft,
+                "key": key,
+                "options": drafts.destinations(db_session, draft, key),
+                "cn": clinician_names,
+                "sn": site_names,
+            },
+        )
+
+    @post("/drafts/{draft_id:uuid}/move", sync_to_thread=True, name="rota_move")
+    def move(
+        self, request: Request[User, Any, Any], db_session: DbSession, draft_id: FromPath[uuid.UUID], data: FormData
+    ) -> Redirect:
+        draft = _draft(db_session, draft_id)
+        key = _key(data)
+        target = str(data.get("to", ""))
+        try:
+            to_site, to_date, to_period = target.split("|")
+            new_key = _key({"clinician": key.clinician, "site": to_site, "date": to_date, "period": to_period})
+            broken = drafts.move(db_session, draft, key, new_key)
+        except (ValueError, FieldErrors):
+            flash(request, "Choisissez où déplacer la séance.", category="error")
+            return Redirect(
+                path=f"/rota/drafts/{draft_id}/move?clinician={key.clinician}&site={key.site}"
+                f"&date={key.date}&period={key.period}"
+            )
+        except Conflict as exc:
+            flash(request, exc.message, category="error")
+            return Redirect(path=f"/rota/drafts/{draft_id}")
+        if broken:
+            flash(request, "Séance déplacée, mais elle enfreint une règle : " + broken[0].message, category="error")
+        else:
+            flash(
+                request,
+                f"Séance déplacée au {date_fr(new_key.date)} "
+                f"{'matin' if new_key.period == 'am' else 'après-midi'} et épinglée.",
+                category="success",
+            )
+        return Redirect(path=f"/rota/drafts/{draft_id}?site={new_key.site}&week={monday_of(new_key.date)}")
+
     @post("/drafts/{draft_id:uuid}/solve", sync_to_thread=True, name="rota_resolve")
     def resolve(
         self, request: Request[User, Any, Any], db_session: DbSession, draft_id: FromPath[uuid.UUID]

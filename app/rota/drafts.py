@@ -88,6 +88,32 @@ def add(session: Session, draft: RotaDraft, key: rd.SessionKey) -> list[rd.Viola
     return [v for v in validation.check(problem, [key_of(a) for a in draft.assignments]) if v.session == key]
 
 
+def destinations(session: Session, draft: RotaDraft, key: rd.SessionKey, limit: int = 60) -> list[rd.SessionKey]:
+    """Where this clinician's session could go instead: their other available half-days and
+    allowed open sites in the period, where they hold no other session."""
+    from scheduling.rota.index import ProblemIndex
+
+    problem = build_problem(session, draft.start_date, draft.end_date, draft=draft)
+    busy = {key_of(a).half_day for a in draft.assignments if key_of(a).clinician == key.clinician} - {key.half_day}
+    found = [
+        k
+        for k in ProblemIndex(problem).candidate_sessions
+        if k.clinician == key.clinician and k != key and k.half_day not in busy
+    ]
+    return sorted(found, key=lambda k: (k.date, k.period, k.site))[:limit]
+
+
+def move(session: Session, draft: RotaDraft, key: rd.SessionKey, new_key: rd.SessionKey) -> list[rd.Violation]:
+    """Move one session (same clinician) to another site or half-day; the moved session is pinned.
+    Returns the hard rules the result breaks (the edit is kept; publishing stays blocked)."""
+    if new_key.clinician != key.clinician:
+        raise Conflict("Un déplacement garde le même praticien.")
+    if _find(draft, key) is None:
+        raise Conflict("Cette séance n'est plus dans le projet de planning.")
+    draft.assignments = [a for a in draft.assignments if key_of(a) != key]
+    return add(session, draft, new_key)
+
+
 def suggestions(session: Session, draft: RotaDraft, site: str, day: dt.date, period: str) -> list[rd.Candidate]:
     problem = build_problem(session, draft.start_date, draft.end_date, draft=draft)
     return suggest_candidates(problem, [key_of(a) for a in draft.assignments], site, day, period)

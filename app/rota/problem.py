@@ -88,15 +88,20 @@ def build_problem(
     )
     domain_clinicians = []
     availability = []
+    service = AvailabilityService(session)
     for c in clinicians:
         home = france().by_insee(c.home_commune_insee)
+        pattern = service.current_pattern(c.id, start) or service.current_pattern(c.id, end)
+        allowed = [str(s.id) for s in c.sites if s.id in site_ids]
+        preferred = tuple(p for p in (pattern.preferred_site_ids if pattern else []) if p in allowed)
         domain_clinicians.append(
             rd.Clinician(
                 id=str(c.id),
                 name=c.display_name,
                 role=c.role,  # type: ignore[arg-type]
                 supervisor=c.is_supervisor,
-                sites=tuple(str(s.id) for s in c.sites if s.id in site_ids),
+                sites=tuple(allowed),
+                preferred_sites=preferred,
                 max_per_week=c.max_halfdays_per_week,
                 target_per_week=c.target_halfdays_per_week,
                 home=rd.Point(home.lat, home.lon) if home else None,

@@ -40,6 +40,7 @@ from scheduling.rota.weights import (
     WEIGHT_ABOVE_SITE_TARGET,
     WEIGHT_CHANGE,
     WEIGHT_NOT_PREFERRED,
+    WEIGHT_NOT_PREFERRED_SITE,
     WEIGHT_OVER_WEEKLY_TARGET,
     WEIGHT_TRAVEL_PER_KM,
     WEIGHT_UNDER_WEEKLY_TARGET,
@@ -351,6 +352,15 @@ def use_preferred_half_days(b: ModelBuilder) -> None:
             b.penalise("use_preferred_half_days", WEIGHT_NOT_PREFERRED, var)
 
 
+def use_preferred_sites(b: ModelBuilder) -> None:
+    """Use preferred sites: a session at a site the clinician did not prefer (when they named
+    preferred sites) costs WEIGHT_NOT_PREFERRED_SITE."""
+    for s, var in b.x.items():
+        preferred = b.index.clinician(s.clinician).preferred_sites
+        if preferred and s.site not in preferred:
+            b.penalise("use_preferred_sites", WEIGHT_NOT_PREFERRED_SITE, var)
+
+
 def keep_clinicians_near_weekly_target(b: ModelBuilder) -> None:
     """Fairness: each clinician near their weekly target. The k-th missing session costs
     k × WEIGHT_UNDER_WEEKLY_TARGET (the goal is capped by what their availability allows);
@@ -413,6 +423,7 @@ HARD_RULE_FUNCTIONS: tuple[Callable[[ModelBuilder], None], ...] = (
 SOFT_RULE_FUNCTIONS: tuple[Callable[[ModelBuilder], None], ...] = (
     meet_site_targets,
     use_preferred_half_days,
+    use_preferred_sites,
     keep_clinicians_near_weekly_target,
     little_travel_from_home,
     few_changes_from_previous,

@@ -66,6 +66,8 @@ class Clinician:
     max_per_week: int = 0
     target_per_week: int = 0
     home: Point | None = None
+    preferred_sites: tuple[str, ...] = ()
+    """Sites the clinician prefers among ``sites`` (empty: no preference)."""
 
     @property
     def can_supervise(self) -> bool:

@@ -224,6 +224,12 @@ def _parse_clinician(value: Any, path: str, site_ids: set[str]) -> Clinician:
             lat=_number(_get(home_obj, "lat", _join(path, "home")), _join(path, "home.lat"), -90, 90),
             lon=_number(_get(home_obj, "lon", _join(path, "home")), _join(path, "home.lon"), -180, 180),
         )
+    preferred = []
+    for i, site_id in enumerate(_list(obj.get("preferred_sites") or [], _join(path, "preferred_sites"))):
+        item = _join(_join(path, "preferred_sites"), i)
+        if _text(site_id, item) not in sites:
+            raise ProblemFormatError(item, f"{site_id!r} is not one of the clinician's sites")
+        preferred.append(site_id)
     return Clinician(
         id=_text(_get(obj, "id", path), _join(path, "id")),
         name=_text(_get(obj, "name", path), _join(path, "name")),
@@ -233,6 +239,7 @@ def _parse_clinician(value: Any, path: str, site_ids: set[str]) -> Clinician:
         max_per_week=max_per_week,
         target_per_week=target_per_week,
         home=home,
+        preferred_sites=tuple(dict.fromkeys(preferred)),
     )
 
 
@@ -310,6 +317,7 @@ def problem_to_dict(problem: Problem) -> dict[str, Any]:
                 "max_per_week": c.max_per_week,
                 "target_per_week": c.target_per_week,
                 **({"home": {"lat": c.home.lat, "lon": c.home.lon}} if c.home else {}),
+                **({"preferred_sites": list(c.preferred_sites)} if c.preferred_sites else {}),
             }
             for c in problem.clinicians
         ],

@@ -31,6 +31,7 @@ from scheduling.rota.weights import (
     WEIGHT_ABOVE_SITE_TARGET,
     WEIGHT_CHANGE,
     WEIGHT_NOT_PREFERRED,
+    WEIGHT_NOT_PREFERRED_SITE,
     WEIGHT_OVER_WEEKLY_TARGET,
     WEIGHT_TRAVEL_PER_KM,
     WEIGHT_UNDER_WEEKLY_TARGET,
@@ -104,6 +105,9 @@ def min_cost_flow_rota(problem: Problem) -> list[Assignment]:
             cost = WEIGHT_TRAVEL_PER_KM * idx.km(s.clinician, s.site)
             if idx.level.get((s.clinician, s.date, s.period)) != "preferred":
                 cost += WEIGHT_NOT_PREFERRED
+            preferred_sites = idx.clinician(s.clinician).preferred_sites
+            if preferred_sites and s.site not in preferred_sites:
+                cost += WEIGHT_NOT_PREFERRED_SITE
             if span is not None:
                 if s in previous:
                     cost -= WEIGHT_CHANGE

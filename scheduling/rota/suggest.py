@@ -18,6 +18,7 @@ from scheduling.rota.weights import (
     WEIGHT_ABOVE_SITE_TARGET,
     WEIGHT_CHANGE,
     WEIGHT_NOT_PREFERRED,
+    WEIGHT_NOT_PREFERRED_SITE,
     WEIGHT_OVER_WEEKLY_TARGET,
     WEIGHT_TRAVEL_PER_KM,
     WEIGHT_UNDER_WEEKLY_TARGET,
@@ -72,6 +73,11 @@ def suggest_candidates(
         else:
             score -= WEIGHT_NOT_PREFERRED
             notes.append("disponible (sans préférence)")
+        if clinician.preferred_sites:
+            if site_id in clinician.preferred_sites:
+                notes.append("antenne préférée")
+            else:
+                score -= WEIGHT_NOT_PREFERRED_SITE
         if clinician.home is not None:
             km = idx.km(clinician.id, site_id)
             score -= WEIGHT_TRAVEL_PER_KM * km

@@ -166,6 +166,19 @@ def penalties(problem: Problem, assignments: Iterable[Assignment]) -> list[Penal
             )
 
     for clinician in problem.clinicians:
+        if not clinician.preferred_sites:
+            continue
+        elsewhere = [s for s in by_clinician.get(clinician.id, []) if s.site not in clinician.preferred_sites]
+        if elsewhere:
+            found.append(
+                Penalty(
+                    "use_preferred_sites",
+                    w.WEIGHT_NOT_PREFERRED_SITE * len(elsewhere),
+                    f"{clinician.name} : {len(elsewhere)} séance(s) hors de ses antennes préférées",
+                )
+            )
+
+    for clinician in problem.clinicians:
         counts: Counter[IsoWeek] = Counter(iso_week(s.date) for s in by_clinician.get(clinician.id, []))
         for week in idx.weeks:
             n = counts.get(week, 0)

@@ -14,6 +14,7 @@ HARD_RULES: tuple[str, ...] = (
 SOFT_RULES: tuple[str, ...] = (
     "meet_site_targets",
     "use_preferred_half_days",
+    "use_preferred_sites",
     "keep_clinicians_near_weekly_target",
     "little_travel_from_home",
     "few_changes_from_previous",
@@ -35,5 +36,8 @@ WEIGHT_UNDER_WEEKLY_TARGET = 40
 shortfalls are spread between clinicians rather than heaped on one)."""
 WEIGHT_NOT_PREFERRED = 20
 """Per session on a half-day declared "available" rather than "preferred"."""
+WEIGHT_NOT_PREFERRED_SITE = 15
+"""Per session at a site the clinician did not name among their preferred sites (when they
+named any): a comfort, a little less than a preferred half-day."""
 WEIGHT_TRAVEL_PER_KM = 1
 """Per kilometre (great circle, home to site, one way) per session."""

@@ -329,3 +329,20 @@ def test_a_pin_on_a_half_day_the_clinician_is_away_is_explained_as_a_conflict(en
     assert any(gp.last_name in c and "imposée" in c.lower() for c in job.result["conflicts"]), job.result["conflicts"]
     # The draft keeps what the coordinator had: nothing is replaced by an impossible rota.
     assert db.get(RotaDraft, draft.id).assignments[0]["pinned"] is True
+
+
+def test_the_preferred_sites_of_the_pattern_reach_the_solver(db, demo):
+    from app.availability.models import AvailabilityPattern
+    from app.clinicians.models import Clinician
+
+    start, end = _period()
+    problem = build_problem(db, start, end)
+    gp = db.scalar(select(Clinician).where(Clinician.role == "retired_gp", Clinician.rpps.like("199%")).limit(1))
+    pattern = db.scalar(
+        select(AvailabilityPattern)
+        .where(AvailabilityPattern.clinician_id == gp.id)
+        .order_by(AvailabilityPattern.valid_from.desc())
+        .limit(1)
+    )
+    domain = next(c for c in problem.clinicians if c.id == str(gp.id))
+    assert pattern.preferred_site_ids and domain.preferred_sites == tuple(pattern.preferred_site_ids)

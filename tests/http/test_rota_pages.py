@@ -272,3 +272,46 @@ def test_the_coordinator_edits_a_gps_availability_from_the_clinicians_list(as_us
             AvailabilityPattern.clinician_id == gp.id, AvailabilityPattern.valid_from == start
         )
     ) == {"fri-am": "preferred"}
+
+
+def test_the_coordinator_moves_a_session_in_one_step_and_it_stays_pinned(as_user, db):
+    client = as_user("coordination")
+    start = _monday_in(36)
+    response = post_form(
+        client,
+        "/rota/solve",
+        {"start": start.isoformat(), "end": (start + dt.timedelta(days=13)).isoformat()},
+        form_url="/rota",
+    )
+    job = _wait_for(db, __import__("uuid").UUID(response.headers["location"].rsplit("/", 1)[1]))
+    draft = db.get(RotaDraft, job.draft_id)
+    for item in draft.assignments:
+        form = client.get(
+            f"/rota/drafts/{draft.id}/move", params={k: item[k] for k in ("clinician", "site", "date", "period")}
+        )
+        options = re.findall(r'name="to" value="([^"]+)"', form.text)
+        if options:
+            break
+    else:
+        raise AssertionError("no session of the draft can move anywhere")
+    moved = client.post(
+        f"/rota/drafts/{draft.id}/move",
+        data={
+            **{k: item[k] for k in ("clinician", "site", "date", "period")},
+            "to": options[-1],
+            "_csrf_token": csrf_token(form.text),
+        },
+        follow_redirects=True,
+    )
+    assert "Séance déplacée" in moved.text
+    db.rollback()
+    db.expire_all()
+    after = db.get(RotaDraft, draft.id).assignments
+    site, day, period = options[-1].split("|")
+    assert {"clinician": item["clinician"], "site": site, "date": day, "period": period, "pinned": True} in after
+    # The destinations never include the session's own place, so the old session is gone.
+    assert not any(
+        {k: a[k] for k in ("clinician", "site", "date", "period")}
+        == {k: item[k] for k in ("clinician", "site", "date", "period")}
+        for a in after
+    )

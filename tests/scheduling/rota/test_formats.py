@@ -156,3 +156,45 @@ def test_the_documented_example_is_infeasible_and_says_why():
         "Séance imposée : Dr Martin à Laval le mardi 5 janvier 2027 matin",
         "Horaires : Laval est fermé le mardi matin",
     ]
+
+
+def test_preferred_sites_round_trip_and_must_be_among_the_clinicians_sites():
+    from scheduling.rota.formats import ProblemFormatError, parse_problem, problem_to_dict
+
+    data = {
+        "start": "2027-01-04",
+        "end": "2027-01-10",
+        "sites": [
+            {
+                "id": "laval",
+                "name": "Laval",
+                "lat": 48.06,
+                "lon": -0.77,
+                "rooms": 1,
+                "open": ["tue-am"],
+                "target": {"tue-am": 1},
+            },
+            {"id": "evron", "name": "Évron", "lat": 48.14, "lon": -0.42, "rooms": 1, "open": ["tue-am"]},
+        ],
+        "clinicians": [
+            {
+                "id": "gp01",
+                "name": "Dr A",
+                "role": "retired_gp",
+                "sites": ["laval"],
+                "max_per_week": 2,
+                "target_per_week": 1,
+                "preferred_sites": ["laval"],
+            }
+        ],
+    }
+    problem = parse_problem(data)
+    assert problem.clinicians[0].preferred_sites == ("laval",)
+    assert problem_to_dict(problem)["clinicians"][0]["preferred_sites"] == ["laval"]
+    data["clinicians"][0]["preferred_sites"] = ["evron"]
+    try:
+        parse_problem(data)
+    except ProblemFormatError as exc:
+        assert "clinicians[0].preferred_sites[0]" in str(exc)
+    else:
+        raise AssertionError("a preferred site outside the clinician's sites was accepted")

@@ -165,3 +165,32 @@ def test_the_penalties_add_up_to_the_objective():
     solution = solved(p)
     assert sum(x.cost for x in solution.penalties) == solution.objective
     assert solution.objective == validation.objective(p, solution.assignments)
+
+
+def test_a_session_away_from_the_preferred_sites_costs_the_site_weight():
+    from dataclasses import replace
+
+    from scheduling.rota.weights import WEIGHT_NOT_PREFERRED_SITE
+
+    # Only Laval needs someone; Ana prefers Mayenne but still comes to Laval, at a small cost.
+    sites = [site("laval", target={"tue-am": 1}), site("mayenne", where=MAYENNE, target={})]
+    ana = replace(clinician("ana", sites=("laval", "mayenne"), home=LAVAL), preferred_sites=("mayenne",))
+    solution = solved(problem(sites, [ana], [available("ana", TUESDAY, "am")]))
+    assert set(solution.assignments) == {session("ana", "laval", TUESDAY, "am")}
+    assert cost(solution, "use_preferred_sites") == WEIGHT_NOT_PREFERRED_SITE
+
+
+def test_the_site_preference_decides_between_two_equally_near_sites():
+    sites = [site("laval", target={"tue-am": 1}), site("annexe", target={"tue-am": 1})]  # same place
+    ana = clinician("ana", sites=("laval", "annexe"), home=LAVAL)
+    prefers_annexe = __import__("dataclasses").replace(ana, preferred_sites=("annexe",))
+    p = problem(sites, [prefers_annexe], [available("ana", TUESDAY, "am")])
+    solution = solved(p)
+    assert set(solution.assignments) == {session("ana", "annexe", TUESDAY, "am")}
+    assert cost(solution, "use_preferred_sites") == 0
+
+
+def test_no_site_preference_costs_nothing():
+    sites = [site("laval", target={"tue-am": 1})]
+    p = problem(sites, [clinician("ana")], [available("ana", TUESDAY, "am")])
+    assert cost(solved(p), "use_preferred_sites") == 0
