@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from app.accounts.controllers import LoginController, ProfileController
 from app.availability.controllers import AvailabilityPages
 from app.booking.controllers import ToRebookPage
+from app.calendars.controllers import CalendarPages, help_calendars, ical_feed
 from app.clinicians.controllers import ClinicianApi, ClinicianPages
 from app.db.engine import get_engine, session_factory
 from app.patients.controllers import PatientApi, PatientPages
@@ -34,7 +35,6 @@ from app.web.home import HomeController
 from app.web.templating import build_template_config
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-PUBLIC_PATHS = ["/login", "/healthz", "/static", "/schema", "/favicon.ico"]
 
 
 def _login_attempt(request) -> bool:  # type: ignore[no-untyped-def]
@@ -80,6 +80,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             RotaPages,
             MyWeekPage,
             ToRebookPage,
+            CalendarPages,
+            ical_feed,
+            help_calendars,
             CommuneController,
             create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
         ],

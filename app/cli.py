@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -350,6 +350,53 @@ def rota_run_job(job_id: str) -> None:
     click.echo(f"job {job.id}: {job.status}")
 
 
+# --- calendar feeds ---------------------------------------------------------------------
+@main.group()
+def ical() -> None:
+    """iCal feeds of the rota."""
+
+
+@ical.command("url")
+@click.option("--clinician", "clinician_ref", required=True, help="The clinician's id or RPPS.")
+@click.option("--json", "as_json", is_flag=True)
+def ical_url(clinician_ref: str, as_json: bool) -> None:
+    """Print the feed URL of one clinician's sessions (created on first use, owned by their account)."""
+    import uuid
+
+    from sqlalchemy import or_, select
+
+    from app.accounts.models import User
+    from app.calendars import services
+    from app.calendars.models import CalendarFeed
+    from app.clinicians.models import Clinician
+    from app.db.engine import session_scope
+
+    with session_scope() as session:
+        try:
+            as_id: uuid.UUID | None = uuid.UUID(clinician_ref)
+        except ValueError:
+            as_id = None
+        clinician = session.scalar(select(Clinician).where(or_(Clinician.rpps == clinician_ref, Clinician.id == as_id)))
+        if clinician is None:
+            _fail(as_json, f"Aucun praticien « {clinician_ref} » (id ou RPPS).")
+        account = session.scalar(select(User).where(User.clinician_id == clinician.id))
+        if account is None:
+            _fail(
+                as_json,
+                f"{clinician.display_name} n'a pas de compte : créez-le avec « smp user create … "
+                f"--role clinician --clinician-rpps {clinician.rpps} ».",
+            )
+        feed = session.scalar(
+            select(CalendarFeed).where(
+                CalendarFeed.user_id == account.id, CalendarFeed.kind == "clinician", CalendarFeed.revoked_at.is_(None)
+            )
+        )
+        if feed is None:
+            feed = services.create_feed(session, account, "clinician")
+        url = services.feed_url(feed)
+    _emit({"clinician": str(clinician.id), "url": url}, as_json, url)
+
+
 # --- imports --------------------------------------------------------------------------------
 @main.group("import")
 def import_() -> None:
@@ -423,7 +470,7 @@ def match(problem_file: str, as_json: bool) -> None:
     _emit(result, as_json, human)
 
 
-def _fail(as_json: bool, message: str, path: str | None = None) -> None:
+def _fail(as_json: bool, message: str, path: str | None = None) -> NoReturn:
     if as_json:
         click.echo(json.dumps({"error": message, "path": path}, ensure_ascii=False))
         sys.exit(2)
@@ -458,6 +505,120 @@ def bench_rota(sizes: str, time_limit: int, as_json: bool) -> None:
 
     figures = run_benchmark(sizes=tuple(s.strip() for s in sizes.split(",") if s.strip()), time_limit_s=time_limit)
     _emit(figures, as_json, format_table(figures))
+
+
+@bench.command("ical")
+@click.option("--months", default=12, show_default=True, type=int)
+@click.option("--repeat", default=50, show_default=True, type=int)
+@click.option("--json", "as_json", is_flag=True)
+def bench_ical(months: int, repeat: int, as_json: bool) -> None:
+    """Server time of a clinician's feed holding N months of sessions (fresh SQLite database)."""
+    import datetime as dt
+    import statistics
+    import tempfile
+    import time
+    from pathlib import Path
+
+    from litestar.testing import TestClient
+    from sqlalchemy import select
+
+    from app.accounts.models import User
+    from app.asgi import create_app
+    from app.audit.recorder import Actor, acting_as
+    from app.calendars import services
+    from app.db.engine import make_engine, session_scope
+    from app.db.migrate import upgrade
+    from app.rota.models import RotaSession
+    from app.rota.times import bounds
+    from app.settings import load_settings
+    from app.web.territory import current_territory
+    from seeds.demo import seed_demo
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+        upgrade(url)
+        engine = make_engine(url)
+        with acting_as(Actor(None, "system:bench")), session_scope(engine) as session:
+            seed_demo(session, current_territory(), patients=100, publish_rota=False)
+            account = session.scalar(select(User).where(User.username == "medecin"))
+            assert account is not None and account.clinician is not None and account.clinician.main_site is not None
+            clinician = account.clinician
+            site = clinician.main_site
+            assert site is not None
+            day, now = dt.date.today(), dt.datetime.now(dt.UTC)
+            count = 0
+            while day < dt.date.today() + dt.timedelta(days=30 * months):
+                if day.weekday() in (0, 2, 3):  # three half-days a week
+                    starts, ends = bounds(day, "am")
+                    session.add(
+                        RotaSession(
+                            site_id=site.id,
+                            clinician_id=clinician.id,
+                            date=day,
+                            period="am",
+                            starts_at=starts,
+                            ends_at=ends,
+                            published_at=now,
+                        )
+                    )
+                    count += 1
+                day += dt.timedelta(days=1)
+            session.flush()
+            token = services.feed_token(services.create_feed(session, account, "clinician").id)
+        engine.dispose()
+        import os
+
+        os.environ["SMP_DATABASE_URL"] = url
+        from app.db.engine import get_engine
+
+        get_engine.cache_clear()
+        settings = load_settings()
+        import logging
+
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines would print the feed token
+        times = []
+        cold = []
+        with TestClient(app=create_app(settings)) as client:
+            started = time.perf_counter()
+            size = len(client.get(f"/ical/{token}.ics").content)
+            first = (time.perf_counter() - started) * 1000
+            for _ in range(repeat):
+                started = time.perf_counter()
+                client.get(f"/ical/{token}.ics")
+                times.append((time.perf_counter() - started) * 1000)
+            for _ in range(max(5, repeat // 5)):
+                services._CACHE.clear()  # a feed whose sessions just changed: rendered again
+                started = time.perf_counter()
+                client.get(f"/ical/{token}.ics")
+                cold.append((time.perf_counter() - started) * 1000)
+            etag = client.get(f"/ical/{token}.ics").headers["etag"]
+            started = time.perf_counter()
+            for _ in range(repeat):
+                client.get(f"/ical/{token}.ics", headers={"If-None-Match": etag})
+            not_modified = (time.perf_counter() - started) * 1000 / repeat
+        times.sort()
+        cold.sort()
+    figures = {
+        "sessions": count,
+        "bytes": size,
+        "repeat": repeat,
+        "p50_ms": round(statistics.median(times), 1),
+        "p95_ms": round(times[int(0.95 * (len(times) - 1))], 1),
+        "changed_p50_ms": round(statistics.median(cold), 1),
+        "changed_max_ms": round(cold[-1], 1),
+        "not_modified_mean_ms": round(not_modified, 1),
+        "first_render_ms": round(first, 1),
+        "database": "sqlite",
+    }
+    _emit(
+        figures,
+        as_json,
+        f"Flux d'un praticien, {count} séances sur {months} mois ({size} octets), SQLite : "
+        f"p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms ; après un changement du "
+        f"planning (nouveau rendu) p50 {figures['changed_p50_ms']} ms ; 304 (If-None-Match) "
+        f"{figures['not_modified_mean_ms']} ms en moyenne ; tout premier rendu du processus "
+        f"{figures['first_render_ms']} ms ({repeat} requêtes).",
+    )
 
 
 @bench.command("seed")

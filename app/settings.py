@@ -77,6 +77,8 @@ class Settings:
     """CP-SAT worker count (``SMP_SOLVER_WORKERS``); 8 starts its full portfolio even on 2 cores."""
     solver_seed: int = 0
     """CP-SAT random seed (``SMP_SOLVER_SEED``), so a solve can be repeated."""
+    base_url: str = "http://127.0.0.1:8000"
+    """Public address of the application, used in calendar feed URLs (``SMP_BASE_URL``)."""
     page_size: int = 25
     """Rows per page on long lists."""
     extra: dict[str, str] = field(default_factory=dict)
@@ -112,6 +114,7 @@ def load_settings() -> Settings:
         solver_time_limit_s=_int_env("SMP_SOLVER_TIME_LIMIT", 10, 1),
         solver_workers=_int_env("SMP_SOLVER_WORKERS", 8, 1),
         solver_seed=_int_env("SMP_SOLVER_SEED", 0, 0),
+        base_url=os.environ.get("SMP_BASE_URL", "http://127.0.0.1:8000"),
     )
 
 

@@ -72,7 +72,9 @@ class ProfileController(Controller):
         tokens = db_session.scalars(
             select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc())
         ).all()
-        return {"account": user, "tokens": tokens, **extra}
+        from app.calendars.controllers import feeds_context
+
+        return {"account": user, "tokens": tokens, **feeds_context(db_session, user), **extra}
 
     @get("/", sync_to_thread=True, name="profile")
     def profile(self, request: Request[User, Any, Any], db_session: DbSession) -> Template:

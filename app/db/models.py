@@ -3,6 +3,7 @@
 from app.accounts.models import ApiToken, User
 from app.audit.models import AuditEntry
 from app.availability.models import AvailabilityException, AvailabilityExtra, AvailabilityPattern
+from app.calendars.models import CalendarFeed
 from app.clinicians.models import Clinician, clinician_site
 from app.db.base import Base, metadata
 from app.patients.models import Patient
@@ -17,6 +18,7 @@ __all__ = [
     "AvailabilityPattern",
     "Base",
     "Booking",
+    "CalendarFeed",
     "Clinician",
     "Patient",
     "RotaDraft",

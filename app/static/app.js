@@ -10,3 +10,17 @@ document.addEventListener("DOMContentLoaded", function () {
   var summary = document.getElementById("error-summary");
   if (summary) { summary.focus(); }
 });
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest("[data-copy]");
+  if (!button) { return; }
+  var field = document.querySelector(button.getAttribute("data-copy"));
+  if (!field) { return; }
+  field.select();
+  var done = function () { button.textContent = "Adresse copiée"; };
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(field.value).then(done);
+  } else {
+    document.execCommand("copy");
+    done();
+  }
+});
