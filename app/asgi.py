@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts.controllers import LoginController, ProfileController
 from app.availability.controllers import AvailabilityPages
-from app.booking.controllers import ToRebookPage
+from app.booking.controllers import BookingApi, BookingPages, ToRebookPage
 from app.calendars.controllers import CalendarPages, help_calendars, ical_feed
 from app.clinicians.controllers import ClinicianApi, ClinicianPages
 from app.db.engine import get_engine, session_factory
@@ -80,6 +80,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             RotaPages,
             MyWeekPage,
             ToRebookPage,
+            BookingPages,
+            BookingApi,
             CalendarPages,
             ical_feed,
             help_calendars,

@@ -83,7 +83,7 @@ def seed_demo_cmd(patients: int, seed_value: int, if_empty: bool, as_json: bool)
     lines = [
         f"Clinique de démonstration prête en {report.seconds:.1f} s : {report.sites} antennes, "
         f"{report.clinicians} praticiens, {report.patients_total} patients ({report.patients_created} ajoutés), "
-        f"{report.sessions_published} séances publiées.",
+        f"{report.sessions_published} séances publiées, {report.bookings} rendez-vous.",
         "Comptes (mot de passe commun « "
         + (report.accounts[0]["password"] if report.accounts else "")
         + " ») : "

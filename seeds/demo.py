@@ -77,6 +77,7 @@ class SeedReport:
     patients_created: int = 0
     patients_total: int = 0
     sessions_published: int = 0
+    bookings: int = 0
     seconds: float = 0.0
     accounts: list[dict[str, str]] = field(default_factory=list)
 
@@ -88,6 +89,7 @@ class SeedReport:
             "patients_created": self.patients_created,
             "patients_total": self.patients_total,
             "sessions_published": self.sessions_published,
+            "bookings": self.bookings,
             "seconds": round(self.seconds, 2),
             "accounts": self.accounts,
         }
@@ -404,6 +406,45 @@ def _publish_demo_rota(session: Session, today: dt.date, weeks: int = 4) -> int:
     return drafts.publish(session, draft, "démo").created
 
 
+def _book_demo_consultations(session: Session, rng: random.Random, today: dt.date, share: float = 0.55) -> int:
+    """Book about half of the next two weeks' slots (one booking per patient), if none is booked yet."""
+    from app.rota.models import Booking, RotaSession, Slot
+
+    if session.scalar(select(Booking.id).limit(1)) is not None:
+        return 0
+    now = dt.datetime.now(dt.UTC)
+    slots = session.scalars(
+        select(Slot)
+        .join(RotaSession, RotaSession.id == Slot.session_id)
+        .where(
+            Slot.status == "open",
+            RotaSession.status == "published",
+            Slot.starts_at > now,
+            RotaSession.date <= today + dt.timedelta(days=13),
+        )
+        .order_by(Slot.starts_at)
+    ).all()
+    patients = list(
+        session.scalars(
+            select(Patient.id)
+            .where(Patient.status.in_(["assigned", "declared", "waiting"]))
+            .order_by(Patient.reference)
+        )
+    )
+    rng.shuffle(patients)
+    patients = patients[: len(patients) // 2]  # not everyone on the list has an appointment yet
+    kinds = ["office"] * 17 + ["home_visit", "teleconsultation", "teleconsultation"]
+    count = 0
+    for slot in slots:
+        if count >= len(patients):
+            break
+        if rng.random() < share:
+            session.add(Booking.for_slot(slot, patients[count], kind=rng.choice(kinds), booked_by="démo"))
+            count += 1
+    session.flush()
+    return count
+
+
 def seed_demo(
     session: Session,
     territory: Territory,
@@ -447,5 +488,6 @@ def seed_demo(
     report.patients_total = session.scalar(select(func.count()).select_from(Patient)) or 0
     if publish_rota:
         report.sessions_published = _publish_demo_rota(session, today)
+        report.bookings = _book_demo_consultations(session, random.Random(seed + 2), today)
     report.seconds = time.perf_counter() - started
     return report

@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import os
 import re
+import socket
+import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 _TMP = Path(tempfile.mkdtemp(prefix="smp-tests-"))
@@ -141,3 +146,36 @@ def as_user(client):  # type: ignore[no-untyped-def]
         return client
 
     return _as
+
+
+ARTEFACTS = Path(__file__).resolve().parents[1] / "var" / "test-artefacts"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(demo) -> Iterator[str]:
+    port = _free_port()
+    smp = str(Path(sys.executable).parent / "smp")
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    log = (ARTEFACTS / "live-server.log").open("w")
+    proc = subprocess.Popen([smp, "serve", "--port", str(port)], env=os.environ.copy(), stdout=log, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("the server did not start")
+    yield base
+    proc.terminate()
+    proc.wait(timeout=10)
+    log.close()

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from app.accounts.models import ApiToken, User
 from app.accounts.services import UserService
 from app.core.errors import FieldErrors
+from app.core.parsing import clean_query
 from app.web.auth import SESSION_USER_KEY, login_required
 from app.web.forms import DbSession, FormData, safe_next
 
@@ -36,8 +37,8 @@ class LoginController(Controller):
         db_session: DbSession,
         data: FormData,
     ) -> Template | Redirect:
-        username = str(data.get("username", "")).strip().lower()
-        password = str(data.get("password", ""))
+        username = clean_query(str(data.get("username", "")), 80).lower()
+        password = str(data.get("password", ""))[:200].replace("\x00", "")
         target = safe_next(str(data.get("next", "")))
         user = UserService(session=db_session).authenticate(username, password)
         if user is None:

@@ -102,9 +102,18 @@ def regenerate(session: Session, user: User, feed_id: uuid.UUID) -> CalendarFeed
 
 
 def feed_for_token(session: Session, token: str) -> CalendarFeed | None:
-    return session.scalar(
+    """The live feed of a token, only while its owner's account is active and still entitled to it."""
+    feed = session.scalar(
         select(CalendarFeed).where(CalendarFeed.token_hash == token_hash(token), CalendarFeed.revoked_at.is_(None))
     )
+    if feed is None:
+        return None
+    owner = session.get(User, feed.user_id)
+    if owner is None or not owner.is_active or feed.kind not in allowed_kinds(owner):
+        return None
+    if feed.kind == "clinician" and owner.clinician_id != feed.clinician_id:
+        return None
+    return feed
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from app.clinicians.models import CLINICIAN_ROLE_LABELS, Clinician, ClinicianRol
 from app.clinicians.schemas import ClinicianCreate, ClinicianOut, ClinicianUpdate, clinician_out
 from app.clinicians.services import ClinicianService, france
 from app.core.errors import FieldErrors
+from app.core.parsing import clean_query
 from app.settings import get_settings
 from app.sites.models import Site
 from app.sites.schemas import set_fields
@@ -83,8 +84,9 @@ class ClinicianPages(Controller):
         stmt = select(Clinician).order_by(Clinician.last_name, Clinician.first_name)
         if role in {r.value for r in ClinicianRole}:
             stmt = stmt.where(Clinician.role == role)
-        if q.strip():
-            like = f"%{q.strip().lower()}%"
+        q = clean_query(q)
+        if q:
+            like = f"%{q.lower()}%"
             stmt = stmt.where(
                 or_(
                     func.lower(Clinician.last_name).like(like),

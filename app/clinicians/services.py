@@ -84,7 +84,7 @@ class ClinicianService(SQLAlchemySyncRepositoryService[Clinician, ClinicianRepos
                     c.errors["site_ids"] = "Antenne inconnue."
         values["sites"] = sites
         main_site_id = c.uuid("main_site_id", label="L'antenne principale")
-        if main_site_id is not None and sites and main_site_id not in {s.id for s in sites}:
+        if main_site_id is not None and main_site_id not in {s.id for s in sites}:
             c.errors["main_site_id"] = "L'antenne principale doit faire partie des antennes autorisées."
         values["main_site_id"] = main_site_id or (sites[0].id if sites else None)
 

@@ -8,8 +8,14 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE_RE = re.compile(r"^\+?[0-9 .-]{6,20}$")
+
+
+def clean_query(text: str, max_len: int = 200) -> str:
+    """A search box's text without control characters (a NUL byte breaks PostgreSQL)."""
+    return CONTROL_RE.sub("", text or "").strip()[:max_len]
 
 
 class Collector:
@@ -25,6 +31,9 @@ class Collector:
     def text(self, name: str, *, required: bool = False, max_len: int = 255, label: str = "Ce champ") -> str:
         value = self.data.get(name)
         text = "" if value is None else str(value).strip()
+        if CONTROL_RE.search(text):
+            self.errors[name] = f"{label} contient des caractères invisibles non autorisés."
+            return ""
         if required and not text:
             self.errors[name] = f"{label} est obligatoire."
         elif len(text) > max_len:

@@ -35,7 +35,9 @@ def make_engine(url: str, **kwargs: object) -> Engine:
         path = _sqlite_path(url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)  # type: ignore[arg-type]
+        engine = create_engine(
+            url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True, **kwargs
+        )  # type: ignore[arg-type]
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -56,7 +58,8 @@ def make_engine(url: str, **kwargs: object) -> Engine:
             conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)  # type: ignore[arg-type]
+    # hide_parameters: a failed statement must never write its values (patient data) to the logs.
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True, **kwargs)  # type: ignore[arg-type]
 
 
 @cache

@@ -10,7 +10,9 @@ from advanced_alchemy.repository import SQLAlchemySyncRepository
 from advanced_alchemy.service import SQLAlchemySyncRepositoryService
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
+from app.audit.recorder import record
 from app.core.errors import FieldErrors
 from app.core.identifiers import clean_nir, nir_error
 from app.core.parsing import Collector
@@ -26,6 +28,10 @@ class PatientRepository(SQLAlchemySyncRepository[Patient]):
 
 class PatientService(SQLAlchemySyncRepositoryService[Patient, PatientRepository]):
     repository_type = PatientRepository
+
+    @property
+    def session(self) -> Session:
+        return self.repository.session  # type: ignore[return-value]
 
     def clean(self, data: Mapping[str, Any], territory: Territory, today: dt.date) -> dict[str, Any]:
         c = Collector(data)
@@ -60,7 +66,9 @@ class PatientService(SQLAlchemySyncRepositoryService[Patient, PatientRepository]
                 c.errors["nir"] = "Le premier chiffre du numéro de sécurité sociale ne correspond pas au sexe indiqué."
             elif birth is not None and nir[1:3] != f"{birth.year % 100:02d}":
                 c.errors["nir"] = "L'année du numéro de sécurité sociale ne correspond pas à la date de naissance."
-            elif self.repository.session.scalar(select(Patient.id).where(Patient.nir == nir)) is not None:
+            elif (existing := self.repository.session.scalar(select(Patient.id).where(Patient.nir == nir))) is not None:
+                # Telling that this NIR is already a patient of the SMP is a read of that record.
+                record(self.session, "lookup", "patient", existing, "NIR déjà enregistré (saisie)")
                 c.errors["nir"] = "Ce numéro de sécurité sociale est déjà enregistré pour un autre patient."
         if c.errors:
             raise FieldErrors(c.errors)

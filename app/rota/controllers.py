@@ -21,9 +21,9 @@ from app.core.errors import Conflict, FieldErrors
 from app.rota import drafts, jobs
 from app.rota.models import RotaDraft, RotaJob, RotaSession
 from app.rota.problem import active_clinicians, active_sites, names
-from app.rota.times import days, halfday_key, is_public_holiday, monday_of
+from app.rota.times import days, halfday_key, is_public_holiday, monday_of, sane_date
 from app.web.auth import require_roles
-from app.web.forms import DbSession, FormData, form_values
+from app.web.forms import DbSession, FormData, form_values, safe_next
 from scheduling.rota import domain as rd
 
 MANAGE = require_roles(Role.COORDINATOR)
@@ -56,15 +56,19 @@ def _job(db_session: DbSession, job_id: uuid.UUID) -> RotaJob:
 
 
 def _key(data: dict[str, Any]) -> rd.SessionKey:
+    """A session named by a form; a malformed one is a 404 page (the forms are built by the server)."""
     try:
-        return rd.SessionKey(
+        key = rd.SessionKey(
             str(uuid.UUID(str(data["clinician"]))),
             str(uuid.UUID(str(data["site"]))),
             dt.date.fromisoformat(str(data["date"])),
             str(data["period"]),
         )
     except (KeyError, ValueError) as exc:
-        raise FieldErrors({"session": "Séance mal désignée."}) from exc
+        raise NotFoundException("Séance inconnue.") from exc
+    if key.period not in ("am", "pm") or not 2000 <= key.date.year <= 2200:
+        raise NotFoundException("Séance inconnue.")
+    return key
 
 
 def _weeks(start: dt.date, end: dt.date) -> list[dt.date]:
@@ -100,7 +104,7 @@ class RotaPages(Controller):
         """Who can come to a site each half-day of a week; half-days nobody can cover stand out."""
         sites = active_sites(db_session)
         current_site = next((s for s in sites if s.id == site), sites[0] if sites else None)
-        monday = monday_of(week or today())
+        monday = monday_of(sane_date(week) or today())
         week_days = days(monday, monday + dt.timedelta(days=5))
         rows: dict[tuple[dt.date, str], list[tuple[str, str]]] = {}
         if current_site is not None:
@@ -187,7 +191,8 @@ class RotaPages(Controller):
         default = next((s for s in sites if busiest and str(s.id) == busiest[0][0]), sites[0] if sites else None)
         current_site = next((s for s in sites if s.id == site), default)
         weeks = _weeks(draft.start_date, draft.end_date)
-        current_week = monday_of(week) if week else weeks[0]
+        chosen = sane_date(week)
+        current_week = monday_of(chosen) if chosen else weeks[0]
         by_cell: dict[tuple[dt.date, str], list[rd.SessionKey]] = defaultdict(list)
         for k in checked.assignments:
             if current_site is not None and k.site == str(current_site.id):
@@ -241,7 +246,7 @@ class RotaPages(Controller):
             "Séance épinglée : un nouveau calcul la gardera." if pinned else "Séance désépinglée.",
             category="success",
         )
-        return Redirect(path=str(data.get("back") or f"/rota/drafts/{draft_id}"))
+        return Redirect(path=safe_next(str(data.get("back") or ""), default=f"/rota/drafts/{draft_id}"))
 
     @post("/drafts/{draft_id:uuid}/remove", sync_to_thread=True, name="rota_remove")
     def remove(
@@ -266,7 +271,10 @@ class RotaPages(Controller):
         if period not in ("am", "pm"):
             raise NotFoundException("Demi-journée inconnue.")
         clinician_names, site_names = names(db_session)
-        candidates = drafts.suggestions(db_session, draft, str(site), date, period)
+        try:
+            candidates = drafts.suggestions(db_session, draft, str(site), date, period)
+        except Conflict as exc:
+            raise NotFoundException(exc.message) from exc
         return Template(
             "rota/cell.html",
             context={

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.core.errors import Conflict
 from app.rota.models import Booking, RotaDraft, RotaSession, Slot
-from app.rota.problem import build_problem, item_of, key_of, published_sessions
+from app.rota.problem import build_problem, item_of, key_of, names, published_sessions
 from app.rota.times import bounds
 from app.sites.models import Site
 from scheduling.rota import domain as rd
@@ -38,19 +38,50 @@ class Review:
         return sum(p.cost for p in self.penalties)
 
 
+def _known(problem: rd.Problem, key: rd.SessionKey) -> bool:
+    return key.clinician in problem.clinician_by_id and key.site in problem.site_by_id
+
+
+def _named(session: Session, v: rd.Violation) -> rd.Violation:
+    """Unknown references in words: the site was deactivated, the clinician left."""
+    if v.rule != "known_references" or v.session is None:
+        return v
+    clinicians, sites = names(session)
+    site = sites.get(v.session.site, "une antenne supprimée")
+    who = clinicians.get(v.session.clinician, "un praticien supprimé")
+    message = (
+        f"Séance de {who} à {site} le {v.session.date:%d/%m/%Y} : antenne désactivée ou praticien parti "
+        "— retirez-la du projet."
+    )
+    return rd.Violation(v.rule, message, v.session)
+
+
 def review(session: Session, draft: RotaDraft) -> Review:
     problem = build_problem(session, draft.start_date, draft.end_date, draft=draft)
     keys = [key_of(a) for a in draft.assignments]
-    found = validation.penalties(problem, keys)
+    known = [k for k in keys if _known(problem, k)]
+    found = validation.penalties(problem, known)
     return Review(
         problem=problem,
         assignments=keys,
         pinned={key_of(a) for a in draft.assignments if a.get("pinned")},
-        violations=validation.check(problem, keys),
+        violations=[_named(session, v) for v in validation.check(problem, keys)],
         penalties=found,
-        unmet=unmet_targets(problem, keys),
+        unmet=unmet_targets(problem, known),
         costs=validation.cost_by_rule(found),
     )
+
+
+def ensure_idle(session: Session, draft: RotaDraft) -> None:
+    """Refuse hand edits and publication while a solve works on this draft: its result would
+    otherwise overwrite them (or rewrite a draft already published)."""
+    from app.rota.models import RotaJob
+
+    busy = session.scalar(
+        select(RotaJob.id).where(RotaJob.draft_id == draft.id, RotaJob.status.in_(["queued", "running"]))
+    )
+    if busy is not None:
+        raise Conflict("Un calcul est en cours sur ce projet : attendez sa fin (ou annulez-le) avant de le modifier.")
 
 
 def _find(draft: RotaDraft, key: rd.SessionKey) -> int | None:
@@ -61,28 +92,33 @@ def _find(draft: RotaDraft, key: rd.SessionKey) -> int | None:
 
 
 def set_pinned(session: Session, draft: RotaDraft, key: rd.SessionKey, pinned: bool) -> None:
+    ensure_idle(session, draft)
     i = _find(draft, key)
     if i is None:
         raise Conflict("Cette séance n'est plus dans le projet de planning.")
     items = [dict(a) for a in draft.assignments]
     items[i]["pinned"] = pinned
-    draft.assignments = items
+    draft.assignments, draft.status = items, "draft"
     session.commit()
 
 
 def remove(session: Session, draft: RotaDraft, key: rd.SessionKey) -> None:
-    draft.assignments = [a for a in draft.assignments if key_of(a) != key]
+    ensure_idle(session, draft)
+    draft.assignments, draft.status = [a for a in draft.assignments if key_of(a) != key], "draft"
     session.commit()
 
 
 def add(session: Session, draft: RotaDraft, key: rd.SessionKey) -> list[rd.Violation]:
     """Add a session by hand (pinned); returns the hard rules it breaks, if any (it is kept, and
     publishing stays blocked until they are fixed)."""
+    ensure_idle(session, draft)
     if not draft.start_date <= key.date <= draft.end_date:
         raise Conflict("Cette demi-journée est hors de la période du planning.")
     if any(key_of(a).clinician == key.clinician and key_of(a).half_day == key.half_day for a in draft.assignments):
         raise Conflict("Ce praticien a déjà une séance cette demi-journée.")
-    draft.assignments = [*draft.assignments, item_of(key, pinned=True)]
+    if not _known(build_problem(session, draft.start_date, draft.end_date), key):
+        raise Conflict("Praticien ou antenne inconnu(e) ou inactif(ve) sur cette période.")
+    draft.assignments, draft.status = [*draft.assignments, item_of(key, pinned=True)], "draft"
     session.commit()
     problem = build_problem(session, draft.start_date, draft.end_date, draft=draft)
     return [v for v in validation.check(problem, [key_of(a) for a in draft.assignments]) if v.session == key]
@@ -116,6 +152,8 @@ def move(session: Session, draft: RotaDraft, key: rd.SessionKey, new_key: rd.Ses
 
 def suggestions(session: Session, draft: RotaDraft, site: str, day: dt.date, period: str) -> list[rd.Candidate]:
     problem = build_problem(session, draft.start_date, draft.end_date, draft=draft)
+    if site not in problem.site_by_id:
+        raise Conflict("Antenne inconnue ou désactivée.")
     return suggest_candidates(problem, [key_of(a) for a in draft.assignments], site, day, period)
 
 
@@ -159,6 +197,7 @@ def publish(session: Session, draft: RotaDraft, published_by: str) -> PublishRep
     disappeared is cancelled (SEQUENCE raised) and its bookings go to the "to rebook" list —
     nothing is cancelled silently.
     """
+    ensure_idle(session, draft)
     checked = review(session, draft)
     if checked.violations:
         raise Conflict(

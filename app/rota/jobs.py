@@ -18,11 +18,12 @@ import time
 import uuid
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.errors import Conflict, FieldErrors
 from app.core.parsing import Collector
+from app.db.engine import immediate
 from app.rota.models import RotaDraft, RotaJob
 from app.rota.problem import build_problem, item_of
 from app.settings import get_settings
@@ -46,10 +47,20 @@ def validate_period(data: dict[str, object], today: dt.date) -> tuple[dt.date, d
             c.errors["end"] = "Une période de 13 semaines au plus."
         if start < today:
             c.errors["start"] = "La période ne peut pas commencer dans le passé."
+        elif start > today + dt.timedelta(days=730):
+            c.errors["start"] = "La période doit commencer dans les deux ans."
     if c.errors:
         raise FieldErrors(c.errors)
     assert start is not None and end is not None
     return start, end
+
+
+def _lock_jobs(session: Session) -> None:
+    """Serialise job creation: two coordinators clicking at once must not start two solves."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(5353)"))
+    else:
+        immediate(session)
 
 
 def create_job(
@@ -61,11 +72,24 @@ def create_job(
     draft: RotaDraft | None = None,
     time_limit_s: int | None = None,
 ) -> RotaJob:
+    _lock_jobs(session)
     busy = session.scalar(select(RotaJob.id).where(RotaJob.status.in_(["queued", "running"])))
     if busy is not None:
         refresh(session, session.get(RotaJob, busy))  # type: ignore[arg-type]
         if session.scalar(select(RotaJob.id).where(RotaJob.status.in_(["queued", "running"]))) is not None:
             raise Conflict("Un calcul de planning est déjà en cours : attendez sa fin ou annulez-le.")
+    if draft is not None and draft.status == "published":
+        # Re-solving a published rota starts a new proposal from it (pins kept); the published one
+        # stays as it was until the new one is published.
+        draft = RotaDraft(
+            start_date=draft.start_date,
+            end_date=draft.end_date,
+            created_by=requested_by,
+            assignments=[dict(a) for a in draft.assignments],
+            result=draft.result,
+        )
+        session.add(draft)
+        session.flush()
     if draft is None:
         draft = RotaDraft(start_date=start, end_date=end, created_by=requested_by)
         session.add(draft)
@@ -146,10 +170,16 @@ def run_job(factory: sessionmaker[Session], job_id: uuid.UUID) -> RotaJob:
     settings = get_settings()
     with factory() as session:
         job = _load(session, job_id)
-        if job.status != "queued":
-            return job
-        job.status, job.worker_pid, job.started_at = "running", os.getpid(), dt.datetime.now(dt.UTC)
+        claimed = session.execute(
+            update(RotaJob)
+            .where(RotaJob.id == job_id, RotaJob.status == "queued", RotaJob.cancel_requested.is_(False))
+            .values(status="running", worker_pid=os.getpid(), started_at=dt.datetime.now(dt.UTC))
+        )
         session.commit()
+        if not claimed.rowcount:  # type: ignore[attr-defined]
+            session.refresh(job)
+            return job  # already taken by another worker, or cancelled before it started
+        session.refresh(job)
         draft = session.get(RotaDraft, job.draft_id) if job.draft_id else None
         try:
             problem = build_problem(session, job.start_date, job.end_date, draft=draft, time_limit_s=job.time_limit_s)
@@ -215,9 +245,11 @@ def run_job(factory: sessionmaker[Session], job_id: uuid.UUID) -> RotaJob:
         }
         job.finished_at = dt.datetime.now(dt.UTC)
         job.status = "cancelled" if solution.stopped and not solution.has_rota else "done"
-        if solution.has_rota and job.draft_id:
-            draft = session.get(RotaDraft, job.draft_id)
-            assert draft is not None
+        draft = session.get(RotaDraft, job.draft_id) if job.draft_id else None
+        if solution.has_rota and draft is not None and draft.status == "published":
+            # Published meanwhile (by the CLI, say): the result stays on the job, the draft as published.
+            job.error = "Le projet a été publié pendant le calcul : la proposition n'a pas été appliquée."
+        elif solution.has_rota and draft is not None:
             pins = {(a["clinician"], a["site"], a["date"], a["period"]) for a in draft.assignments if a.get("pinned")}
             pins |= {(k.clinician, k.site, k.date.isoformat(), k.period) for k in problem.pinned}
             draft.assignments = [

@@ -108,12 +108,18 @@ class Slot(Base):
 
 
 class Booking(Base):
-    """A consultation booked in a slot. The booking pages come with the booking work; the rota
-    already needs the table so that a changed session sends its bookings to the "to rebook" list."""
+    """A consultation booked in a slot.
+
+    Besides the unique index below (one live booking per slot), the database itself refuses a
+    patient in two overlapping live consultations and a booking on a cancelled slot or session:
+    an exclusion constraint and a trigger on PostgreSQL, triggers on SQLite (see the migration
+    ``booking guarantees``). ``starts_at``/``ends_at`` copy the slot's times for that purpose.
+    """
 
     __tablename__ = "booking"
     __table_args__ = (
         CheckConstraint("status IN ('booked', 'to_rebook', 'cancelled', 'done', 'no_show')", name="status_known"),
+        CheckConstraint("kind IN ('office', 'home_visit', 'teleconsultation')", name="kind_known"),
         Index(
             "uq_booking_live_slot",
             "slot_id",
@@ -127,4 +133,14 @@ class Booking(Base):
     patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patient.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20), default="office")
     status: Mapped[str] = mapped_column(String(12), default="booked", index=True)
+    starts_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
+    ends_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
     rebook_reason: Mapped[str] = mapped_column(String(255), default="")
+    cancel_reason: Mapped[str] = mapped_column(String(255), default="")
+    booked_by: Mapped[str] = mapped_column(String(80), default="")
+    wants_earlier: Mapped[bool] = mapped_column(Boolean, default=False)
+    """The patient asked to be called if an earlier slot frees."""
+
+    @classmethod
+    def for_slot(cls, slot: Slot, patient_id: uuid.UUID, **values: Any) -> Booking:
+        return cls(slot_id=slot.id, patient_id=patient_id, starts_at=slot.starts_at, ends_at=slot.ends_at, **values)

@@ -124,6 +124,10 @@ def build_problem(
     }
     if draft is not None:
         pinned |= {key_of(a) for a in draft.assignments if a.get("pinned")}
+    # A pin on a site deactivated or a clinician gone since cannot be kept: the review page shows it.
+    known_clinicians = {c.id for c in domain_clinicians}
+    known_sites = {s.id for s in domain_sites}
+    pinned = {p for p in pinned if p.clinician in known_clinicians and p.site in known_sites}
     return rd.Problem(
         start=start,
         end=end,

@@ -53,3 +53,8 @@ def days(start: dt.date, end: dt.date) -> list[dt.date]:
 
 def monday_of(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
+
+
+def sane_date(day: dt.date | None) -> dt.date | None:
+    """A date a page can do week arithmetic with (years 2000–2200), else None (meaning today)."""
+    return day if day is not None and 2000 <= day.year <= 2200 else None

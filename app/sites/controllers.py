@@ -15,6 +15,7 @@ from sqlalchemy import func, or_, select
 
 from app.accounts.models import Role
 from app.core.errors import FieldErrors
+from app.core.parsing import clean_query
 from app.settings import get_settings
 from app.sites.models import Site
 from app.sites.schemas import SiteCreate, SiteOut, SiteUpdate, set_fields, site_out
@@ -48,8 +49,9 @@ class SitePages(Controller):
         stmt = select(Site).order_by(Site.name)
         if show == "active":
             stmt = stmt.where(Site.active.is_(True))
-        if q.strip():
-            like = f"%{q.strip().lower()}%"
+        q = clean_query(q)
+        if q:
+            like = f"%{q.lower()}%"
             stmt = stmt.where(or_(func.lower(Site.name).like(like), Site.commune_insee.like(like)))
         result = paginate(db_session, stmt, page, get_settings().page_size)
         return Template(

@@ -24,3 +24,6 @@ document.addEventListener("click", function (event) {
     done();
   }
 });
+document.addEventListener("click", function (event) {
+  if (event.target.closest && event.target.closest("[data-print]")) { window.print(); }
+});

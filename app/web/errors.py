@@ -65,7 +65,16 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     if wants_json(request):
         body: dict[str, Any] = {"status_code": status, "detail": exc.detail}
         if isinstance(exc, ValidationException) and exc.extra:
-            body["errors"] = exc.extra
+            # The same shape as the services' field errors: [{"field", "message"}].
+            extra = exc.extra if isinstance(exc.extra, list) else [exc.extra]
+            body["detail"] = "Données invalides : rien n'a été enregistré."
+            body["errors"] = [
+                {
+                    "field": str(e.get("key", "")) if isinstance(e, dict) else "",
+                    "message": str(e.get("message", e)) if isinstance(e, dict) else str(e),
+                }
+                for e in extra
+            ]
         headers = dict(exc.headers or {})
         return Response(content=body, status_code=status, media_type=MediaType.JSON, headers=headers)
     if isinstance(exc, NotAuthorizedException):

@@ -151,7 +151,7 @@ def test_a_changed_published_session_sends_its_bookings_to_rebook_and_keeps_its_
     assert move is not None, "the demo offers a session that can legally move to another site"
     moved, other_site, new_keys = move
     booked = [
-        Booking(slot_id=db.scalar(select(Slot.id).where(Slot.session_id == rs.id).limit(1)), patient_id=patient.id)
+        Booking.for_slot(db.scalar(select(Slot).where(Slot.session_id == rs.id).limit(1)), patient.id)
         for rs in (removed, moved)
     ]
     db.add_all(booked)

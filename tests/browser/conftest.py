@@ -5,16 +5,9 @@ Chromium is Debian's package (``/usr/bin/chromium``); Playwright never downloads
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 CHROMIUM_ARGS = [
@@ -26,36 +19,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTEFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artefacts"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def live_server(demo) -> Iterator[str]:
-    port = _free_port()
-    smp = str(Path(sys.executable).parent / "smp")
-    ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    log = (ARTEFACTS / "live-server.log").open("w")
-    proc = subprocess.Popen([smp, "serve", "--port", str(port)], env=os.environ.copy(), stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("the server did not start")
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
-    log.close()
 
 
 @pytest.fixture(scope="session")

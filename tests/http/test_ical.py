@@ -172,7 +172,7 @@ def test_a_feed_shows_how_many_consultations_are_booked_but_never_who(client, db
     session = gp_with_sessions["sessions"][0]
     slot = db.scalar(select(Slot).where(Slot.session_id == session.id))
     patient = db.scalar(select(Patient).where(Patient.nir.is_not(None)).limit(1))
-    db.add(Booking(slot_id=slot.id, patient_id=patient.id))
+    db.add(Booking.for_slot(slot, patient.id))
     db.commit()
     text = client.get(gp_with_sessions["url"]).text
     unfolded = text.replace("\r\n ", "")

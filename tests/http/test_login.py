@@ -116,3 +116,43 @@ def test_the_login_is_rate_limited_with_a_french_message(demo):
         assert codes[-1] == 429
         refused = fresh.post("/login", data={"username": "nobody", "password": "x" * 12, "_csrf_token": token})
         assert "Trop de tentatives" in refused.text
+
+
+@pytest.fixture
+def browser_like(app):
+    """A client that gets the responses a browser would (server errors are not re-raised)."""
+    from litestar.testing import TestClient
+
+    with TestClient(app=app, raise_server_exceptions=False) as c:
+        yield c
+
+
+@pytest.mark.parametrize("path", ["/nonexistent", "/favicon.ico", "/patients/not-a-uuid", "/rota/drafts/xyz"])
+def test_an_unknown_address_is_a_french_404_page_not_a_crash(browser_like, path):
+    response = browser_like.get(path)
+    assert response.status_code == 404
+    assert "Page introuvable" in response.text
+
+
+def test_a_wrong_method_is_a_405_not_a_crash(browser_like):
+    assert browser_like.put("/").status_code == 405
+
+
+def test_control_characters_in_a_form_or_a_search_are_refused_cleanly(as_user):
+    from tests.conftest import post_form
+
+    client = as_user("secretariat1")
+    response = post_form(
+        client,
+        "/patients/new",
+        {
+            "first_name": "Jeanne\x00",
+            "last_name": "Dupont",
+            "birth_date": "1950-01-01",
+            "sex": "F",
+            "commune": "Laval",
+            "phone": "02 43 11 22 33",
+        },
+    )
+    assert response.status_code == 400 and "caractères invisibles" in response.text
+    assert as_user("coordination").get("/sites", params={"q": "La\x00val"}).status_code == 200

@@ -237,11 +237,7 @@ def test_displaced_bookings_appear_on_the_to_rebook_list_with_the_patients_phone
 
     slot = db.scalar(select(Slot).limit(1))
     patient = db.scalar(select(Patient).where(Patient.phone != "").limit(1))
-    db.add(
-        Booking(
-            slot_id=slot.id, patient_id=patient.id, status="to_rebook", rebook_reason="Séance supprimée du planning"
-        )
-    )
+    db.add(Booking.for_slot(slot, patient.id, status="to_rebook", rebook_reason="Séance supprimée du planning"))
     db.commit()
     client = as_user("secretariat1")
     assert "rendez-vous à reprogrammer" in client.get("/").text
