@@ -116,9 +116,8 @@ def check(problem: Problem, assignments: Iterable[Assignment]) -> list[Violation
     present = set(known)
     for pin in problem.pinned:
         if pin.clinician not in problem.clinician_by_id or pin.site not in problem.site_by_id:
-            violations.append(
-                Violation("known_references", f"Séance imposée inconnue : {pin.clinician} / {pin.site} n'existe pas", pin)
-            )
+            message = f"Séance imposée inconnue : {pin.clinician} / {pin.site} n'existe pas"
+            violations.append(Violation("known_references", message, pin))
         elif pin not in present:
             violations.append(
                 Violation("pinned_sessions_are_kept", f"Séance imposée absente : {_where(problem, pin)}", pin)
