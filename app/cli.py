@@ -621,6 +621,32 @@ def bench_ical(months: int, repeat: int, as_json: bool) -> None:
     )
 
 
+@bench.command("http")
+@click.option(
+    "--database-url", default=None, help="An EMPTY PostgreSQL database to use (default: a temporary SQLite file)."
+)
+@click.option("--patients", default=100_000, show_default=True, type=int)
+@click.option("--clients", default=50, show_default=True, type=int)
+@click.option("--seconds", default=20.0, show_default=True, type=float)
+@click.option("--workers", default=1, show_default=True, type=int, help="Server processes (uvicorn workers).")
+@click.option("--json", "as_json", is_flag=True)
+def bench_http(
+    database_url: str | None, patients: int, clients: int, seconds: float, workers: int, as_json: bool
+) -> None:
+    """Slot search and booking with N concurrent clients, a year of sessions, the production server."""
+    from app.bench.http import format_figures, run
+    from app.settings import normalise_database_url
+
+    figures = run(
+        normalise_database_url(database_url) if database_url else None,
+        patients=patients,
+        clients=clients,
+        seconds=seconds,
+        workers=workers,
+    )
+    _emit(figures, as_json, format_figures(figures))
+
+
 @bench.command("seed")
 @click.option("--patients", default=100_000, show_default=True, type=int)
 @click.option("--json", "as_json", is_flag=True)
@@ -660,6 +686,10 @@ def bench_seed(patients: int, as_json: bool) -> None:
         f"total {total:.1f} s (SQLite).",
     )
 
+
+from app.notifications.cli import reminders  # noqa: E402  (a ready-made group mounted here)
+
+main.add_command(reminders)
 
 if __name__ == "__main__":
     main()

@@ -7,7 +7,7 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, Request, Response, delete, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.plugins.flash import flash
@@ -16,11 +16,15 @@ from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy import func, select
 
 from app.accounts.models import User
+from app.audit.recorder import record
 from app.booking import services
 from app.booking.schemas import BookingCreate, BookingOut, SlotOut
 from app.clinicians.models import Clinician
 from app.core.dates import PARIS, date_fr
 from app.core.errors import Conflict, FieldErrors
+from app.notifications.appointment import appointment_filename, appointment_ics, printable_note
+from app.notifications.models import OutboxMessage
+from app.notifications.view import appointment_view
 from app.patients.models import Patient
 from app.rota.models import Booking, RotaSession, Slot
 from app.rota.times import days, monday_of, sane_date
@@ -150,8 +154,32 @@ class BookingPages(Controller):
 
     @get("/{booking_id:uuid}/note", sync_to_thread=True, name="booking_note")
     def note(self, db_session: DbSession, booking_id: FromPath[uuid.UUID]) -> Template:
-        view = _view(db_session, _booking(db_session, booking_id))
-        return Template("booking/note.html", context={**view, "commune": commune_name(view["rs"].site.commune_insee)})
+        booking = _booking(db_session, booking_id)
+        return Template(
+            "booking/note.html",
+            context={"booking": booking, "note": printable_note(appointment_view(db_session, booking))},
+        )
+
+    @get("/{booking_id:uuid}/appointment.ics", sync_to_thread=True, name="booking_ics")
+    def appointment(self, db_session: DbSession, booking_id: FromPath[uuid.UUID]) -> Response[bytes]:
+        view = appointment_view(db_session, _booking(db_session, booking_id))
+        return Response(
+            appointment_ics(view),
+            media_type="text/calendar",
+            headers={"Content-Disposition": f'attachment; filename="{appointment_filename(view)}"'},
+        )
+
+    @get("/outbox", sync_to_thread=True, name="booking_outbox")
+    def outbox(self, db_session: DbSession, page: FromQuery[int] = 1, status: FromQuery[str] = "") -> Template:
+        stmt = select(OutboxMessage).order_by(OutboxMessage.created_at.desc())
+        if status in ("queued", "sent", "failed", "withdrawn"):
+            stmt = stmt.where(OutboxMessage.status == status)
+        result = paginate(db_session, stmt, page, get_settings().page_size)
+        if result.items:
+            # Recipients are patients' contact details: reading the list is recorded.
+            record(db_session, "read", "outbox", "*", f"{len(result.items)} messages, page {result.number}")
+            db_session.commit()
+        return Template("booking/outbox.html", context={"page": result, "status": status})
 
     @get("/{booking_id:uuid}/move", sync_to_thread=True, name="booking_move_form")
     def move_form(self, db_session: DbSession, booking_id: FromPath[uuid.UUID]) -> Template:
@@ -354,29 +382,47 @@ class BookingApi(Controller):
     ) -> list[SlotOut]:
         start = dt.datetime.combine(date_from, dt.time.min, PARIS) if date_from else now_utc()
         end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, PARIS) if date_to else None
-        stmt = services.free_slots_query(site_id=site, clinician_id=clinician, start=start, end=end, free=free)
-        rows = db_session.execute(stmt.limit(max(1, min(limit, 1000)))).all()
-        taken = set()
-        if not free and rows:
-            taken = set(
-                db_session.scalars(
-                    select(Booking.slot_id).where(
-                        Booking.slot_id.in_([s.id for s, _ in rows]), Booking.status == "booked"
-                    )
-                )
+        # Columns, not ORM objects: this is the hot path of the booking screen and of the API.
+        booked = select(Booking.id).where(Booking.slot_id == Slot.id, Booking.status == "booked").exists()
+        stmt = (
+            select(
+                Slot.id,
+                Slot.starts_at,
+                Slot.ends_at,
+                RotaSession.site_id,
+                Site.name,
+                RotaSession.clinician_id,
+                Clinician.first_name,
+                Clinician.last_name,
+                Clinician.role,
+                booked,
             )
+            .join(RotaSession, RotaSession.id == Slot.session_id)
+            .join(Site, Site.id == RotaSession.site_id)
+            .join(Clinician, Clinician.id == RotaSession.clinician_id)
+            .where(Slot.status == "open", RotaSession.status == "published", Slot.starts_at >= start)
+        )
+        if end is not None:
+            stmt = stmt.where(Slot.starts_at < end)
+        if site:
+            stmt = stmt.where(RotaSession.site_id == site)
+        if clinician:
+            stmt = stmt.where(RotaSession.clinician_id == clinician)
+        if free:
+            stmt = stmt.where(~booked)
+        rows = db_session.execute(stmt.order_by(Slot.starts_at).limit(max(1, min(limit, 1000)))).all()
         return [
             SlotOut(
-                id=s.id,
-                starts_at=s.starts_at,
-                ends_at=s.ends_at,
-                site_id=rs.site_id,
-                site=rs.site.name,
-                clinician_id=rs.clinician_id,
-                clinician=rs.clinician.display_name,
-                free=s.id not in taken,
+                id=r[0],
+                starts_at=r[1],
+                ends_at=r[2],
+                site_id=r[3],
+                site=r[4],
+                clinician_id=r[5],
+                clinician=("" if r[8] == "nurse" else "Dr ") + f"{r[6]} {r[7]}",
+                free=not r[9],
             )
-            for s, rs in rows
+            for r in rows
         ]
 
     @post(

@@ -22,6 +22,7 @@ from app.core.errors import Conflict, FieldErrors
 from app.core.identifiers import clean_nir
 from app.core.parsing import clean_query
 from app.db.engine import immediate
+from app.notifications.service import notify
 from app.patients.models import Patient
 from app.rota.models import Booking, RotaSession, Slot
 from app.sites.models import Site
@@ -193,6 +194,8 @@ def book(
     booking = Booking.for_slot(slot, patient_id, kind=kind, booked_by=by[:80])
     session.add(booking)
     try:
+        session.flush()
+        notify(session, booking, "confirmation", now)  # in the same transaction as the booking
         session.commit()
     except IntegrityError as exc:
         session.rollback()
@@ -208,9 +211,12 @@ def move(session: Session, booking: Booking, slot_id: uuid.UUID, by: str, now: d
     immediate(session)
     slot = _bookable(session, slot_id, now)
     _check_free(session, slot, booking.patient_id, ignore=booking.id)
+    previous = booking.starts_at
     booking.slot_id, booking.starts_at, booking.ends_at = slot.id, slot.starts_at, slot.ends_at
     booking.status, booking.rebook_reason, booking.booked_by = "booked", "", by[:80]
     try:
+        session.flush()
+        notify(session, booking, "move", now, previous_starts_at=previous)
         session.commit()
     except IntegrityError as exc:
         session.rollback()
@@ -225,6 +231,8 @@ def cancel(session: Session, booking: Booking, reason: str, note: str = "") -> B
         raise FieldErrors({"reason": "Indiquez le motif de l'annulation."})
     booking.status = "cancelled"
     booking.cancel_reason = (CANCEL_REASONS[reason] + (f" — {note}" if note else ""))[:255]
+    session.flush()
+    notify(session, booking, "cancellation", dt.datetime.now(dt.UTC))  # never the reason: no health data
     session.commit()
     return booking
 
@@ -239,6 +247,8 @@ def undo_cancel(session: Session, booking: Booking, now: dt.datetime | None = No
     _check_free(session, slot, booking.patient_id, ignore=booking.id)
     booking.status, booking.cancel_reason = "booked", ""
     try:
+        session.flush()
+        notify(session, booking, "confirmation", now)
         session.commit()
     except IntegrityError as exc:
         session.rollback()

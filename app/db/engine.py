@@ -17,8 +17,15 @@ def immediate(session: Session) -> None:
     """Start the session's transaction holding the write lock (SQLite); a no-op on PostgreSQL.
 
     Call it first thing in a write path, so that concurrent writers queue on the lock instead of
-    failing when they upgrade a read snapshot to a write.
+    failing when they upgrade a read snapshot to a write. A read-only transaction already open
+    (objects loaded to check a request) is ended first; pending changes there are a bug.
     """
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    if session.in_transaction():
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("immediate() must come before any change in the session")
+        session.commit()  # nothing to write: ends the read snapshot (objects stay loaded)
     session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
 
 

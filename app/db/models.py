@@ -6,6 +6,7 @@ from app.availability.models import AvailabilityException, AvailabilityExtra, Av
 from app.calendars.models import CalendarFeed
 from app.clinicians.models import Clinician, clinician_site
 from app.db.base import Base, metadata
+from app.notifications.models import OutboxMessage
 from app.patients.models import Patient
 from app.rota.models import Booking, RotaDraft, RotaJob, RotaSession, Slot
 from app.sites.models import Site
@@ -20,6 +21,7 @@ __all__ = [
     "Booking",
     "CalendarFeed",
     "Clinician",
+    "OutboxMessage",
     "Patient",
     "RotaDraft",
     "RotaJob",

@@ -1,0 +1,267 @@
+"""``smp bench http``: slot search and booking latency under 50 concurrent clients.
+
+A fresh database (SQLite in a temporary folder, or an empty PostgreSQL database given by URL) gets
+the demo clinic with 100,000 patients and a year of published sessions with their slots; the
+server is started as in production (``smp serve``, uvicorn) and 50 client threads search free
+slots and book for a fixed time. Figures only — nothing here asserts a speed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import insert, select
+
+from app.accounts.models import User
+from app.accounts.services import UserService
+from app.audit.recorder import Actor, acting_as
+from app.db.engine import make_engine, session_scope
+from app.db.migrate import upgrade
+from app.patients.models import Patient
+from app.rota.models import RotaSession, Slot
+from app.rota.times import bounds, halfday_key, is_public_holiday
+from app.sites.models import Site
+from app.web.territory import current_territory
+from seeds.demo import seed_demo
+
+
+def _new_id() -> uuid.UUID:
+    from uuid_utils.compat import uuid7
+
+    return uuid.UUID(bytes=uuid7().bytes)
+
+
+def publish_year(session: Any, weeks: int = 52) -> tuple[int, int]:
+    """A year of sessions: each site's target per opening half-day, clinicians in turn."""
+    now = dt.datetime.now(dt.UTC)
+    today = dt.date.today()
+    sessions_rows, slot_rows = [], []
+    sites = session.scalars(select(Site).where(Site.active.is_(True))).all()
+    from app.clinicians.models import Clinician
+
+    by_site = {
+        s.id: [c for c in session.scalars(select(Clinician)).unique() if s in c.sites and c.role != "intern"]
+        for s in sites
+    }
+    turn = 0
+    for offset in range(weeks * 7):
+        day = today + dt.timedelta(days=offset)
+        if is_public_holiday(day):
+            continue
+        for site in sites:
+            staff = by_site[site.id]
+            for period in ("am", "pm"):
+                if halfday_key(day, period) not in site.opening_halfdays or not staff:
+                    continue
+                used = set()
+                for _ in range(site.target_for(halfday_key(day, period))):
+                    clinician = staff[turn % len(staff)]
+                    turn += 1
+                    if clinician.id in used:
+                        continue
+                    used.add(clinician.id)
+                    starts, ends = bounds(day, period)
+                    sid = _new_id()
+                    sessions_rows.append(
+                        {
+                            "id": sid,
+                            "site_id": site.id,
+                            "clinician_id": clinician.id,
+                            "date": day,
+                            "period": period,
+                            "starts_at": starts,
+                            "ends_at": ends,
+                            "status": "published",
+                            "pinned": False,
+                            "sequence": 0,
+                            "published_at": now,
+                            "created_at": now,
+                            "updated_at": now,
+                        }
+                    )
+                    t = starts
+                    while t + dt.timedelta(minutes=site.slot_minutes) <= ends:
+                        slot_rows.append(
+                            {
+                                "id": _new_id(),
+                                "session_id": sid,
+                                "starts_at": t,
+                                "ends_at": t + dt.timedelta(minutes=site.slot_minutes),
+                                "status": "open",
+                                "created_at": now,
+                                "updated_at": now,
+                            }
+                        )
+                        t += dt.timedelta(minutes=site.slot_minutes)
+    # A clinician may be drawn twice the same half-day at two sites: keep the first.
+    seen, kept = set(), []
+    for row in sessions_rows:
+        key = (row["clinician_id"], row["date"], row["period"])
+        if key not in seen:
+            seen.add(key)
+            kept.append(row)
+    kept_ids = {r["id"] for r in kept}
+    slot_rows = [r for r in slot_rows if r["session_id"] in kept_ids]
+    for start in range(0, len(kept), 2000):
+        session.execute(insert(RotaSession), kept[start : start + 2000])
+    for start in range(0, len(slot_rows), 5000):
+        session.execute(insert(Slot), slot_rows[start : start + 5000])
+    return len(kept), len(slot_rows)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run(
+    database_url: str | None, *, patients: int = 100_000, clients: int = 50, seconds: float = 20.0, workers: int = 1
+) -> dict[str, Any]:
+    tmp = tempfile.TemporaryDirectory()
+    url = database_url or f"sqlite:///{Path(tmp.name) / 'bench.sqlite3'}"
+    started = time.perf_counter()
+    upgrade(url)
+    engine = make_engine(url)
+    with acting_as(Actor(None, "system:bench-http")), session_scope(engine) as session:
+        seed_demo(session, current_territory(), patients=patients, seed=11, publish_rota=False)
+        n_sessions, n_slots = publish_year(session)
+        account = session.scalar(select(User).where(User.username == "secretariat1"))
+        assert account is not None
+        token = UserService(session=session).issue_token(account, "bench")
+        patient_ids = [str(p) for p in session.scalars(select(Patient.id).limit(20_000))]
+        site_ids = [str(s) for s in session.scalars(select(Site.id))]
+    engine.dispose()
+    prepared_s = time.perf_counter() - started
+
+    port = _free_port()
+    env = {**os.environ, "SMP_DATABASE_URL": url, "SMP_VAR_DIR": tmp.name}
+    server = subprocess.Popen(  # noqa: S603 - our own command
+        [str(Path(sys.executable).parent / "smp"), "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        latencies: dict[str, list[float]] = {"search": [], "book": []}
+        outcomes: dict[str, int] = {"201": 0, "409": 0, "other_4xx": 0, "5xx": 0, "errors": 0}
+        lock = threading.Lock()
+        stop_at = time.monotonic() + seconds
+        headers = {"Authorization": f"Bearer {token}"}
+
+        def client(n: int) -> None:
+            rng = random.Random(n)
+            with httpx.Client(base_url=base, headers=headers, timeout=30) as http:
+                free: list[str] = []
+                while time.monotonic() < stop_at:
+                    try:
+                        if free and rng.random() < 0.2:
+                            t0 = time.perf_counter()
+                            r = http.post(
+                                "/api/bookings",
+                                json={"slot": free.pop(rng.randrange(len(free))), "patient": rng.choice(patient_ids)},
+                            )
+                            kind = "book"
+                        else:
+                            day = dt.date.today() + dt.timedelta(days=rng.randrange(0, 300))
+                            t0 = time.perf_counter()
+                            r = http.get(
+                                "/api/slots",
+                                params={
+                                    "site": rng.choice(site_ids),
+                                    "date_from": day.isoformat(),
+                                    "date_to": (day + dt.timedelta(days=7)).isoformat(),
+                                    "free": "true",
+                                    "limit": 50,
+                                },
+                            )
+                            kind = "search"
+                            if r.status_code == 200:
+                                free = [s["id"] for s in r.json()]
+                        elapsed = (time.perf_counter() - t0) * 1000
+                        with lock:
+                            latencies[kind].append(elapsed)
+                            code = r.status_code
+                            key = (
+                                str(code)
+                                if code in (201, 409)
+                                else "5xx"
+                                if code >= 500
+                                else "other_4xx"
+                                if code >= 400
+                                else None
+                            )
+                            if key:
+                                outcomes[key] += 1
+                    except httpx.HTTPError:
+                        with lock:
+                            outcomes["errors"] += 1
+
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+        t_start = time.monotonic()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall = time.monotonic() - t_start
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        tmp.cleanup()
+
+    def stats(values: list[float]) -> dict[str, float]:
+        if not values:
+            return {"count": 0}
+        values = sorted(values)
+        return {
+            "count": len(values),
+            "p50_ms": round(statistics.median(values), 1),
+            "p95_ms": round(values[int(0.95 * (len(values) - 1))], 1),
+            "p99_ms": round(values[int(0.99 * (len(values) - 1))], 1),
+            "per_s": round(len(values) / wall, 1),
+        }
+
+    return {
+        "database": "postgresql" if url.startswith("postgres") else "sqlite",
+        "patients": patients,
+        "sessions": n_sessions,
+        "slots": n_slots,
+        "clients": clients,
+        "seconds": round(wall, 1),
+        "server_workers": workers,
+        "prepare_s": round(prepared_s, 1),
+        "search": stats(latencies["search"]),
+        "book": stats(latencies["book"]),
+        "outcomes": outcomes,
+    }
+
+
+def format_figures(f: dict[str, Any]) -> str:
+    s, b = f["search"], f["book"]
+    return (
+        f"{f['database']}: {f['patients']} patients, {f['sessions']} séances, {f['slots']} créneaux ; "
+        f"{f['clients']} clients pendant {f['seconds']} s (serveur : {f['server_workers']} processus)\n"
+        f"  recherche de créneaux : p50 {s.get('p50_ms')} ms, p95 {s.get('p95_ms')} ms, {s.get('per_s')} req/s\n"
+        f"  réservation           : p50 {b.get('p50_ms')} ms, p95 {b.get('p95_ms')} ms, {b.get('per_s')} req/s\n"
+        f"  réponses : {f['outcomes']}"
+    )
