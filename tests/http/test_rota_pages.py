@@ -251,7 +251,7 @@ def test_the_coordinator_edits_a_gps_availability_from_the_clinicians_list(as_us
 
     gp = db.scalar(select(Clinician).where(Clinician.role == "retired_gp", Clinician.rpps.like("199%")).limit(1))
     client = as_user("coordination")
-    assert f"/availability?clinician={gp.id}" in client.get("/clinicians").text
+    assert f"/availability?clinician={gp.id}" in client.get("/clinicians", params={"q": gp.last_name}).text
     page = client.get("/availability", params={"clinician": str(gp.id)})
     assert f"Disponibilités de {gp.display_name}" in page.text
     start = _monday_in(5)
