@@ -5,23 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from scheduling.rota.halfdays import FRENCH_DAYS, FRENCH_MONTHS
+
 PARIS = ZoneInfo("Europe/Paris")
 
-MONTHS_FR = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+# One table of French names for the whole product: the solver's (``app`` may import
+# ``scheduling``; the reverse is forbidden).
+MONTHS_FR = FRENCH_MONTHS
+WEEKDAYS_FR = FRENCH_DAYS
 
 
 def date_fr(value: dt.date | dt.datetime | None, weekday: bool = True) -> str:

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-DAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-PERIODS: tuple[str, ...] = ("am", "pm")
-ALL_HALFDAYS: tuple[str, ...] = tuple(f"{d}-{p}" for d in DAYS for p in PERIODS)
+from scheduling.rota.halfdays import FRENCH_DAYS, FRENCH_PERIODS, HALF_DAY_KEYS, WEEKDAYS
+
+DAYS: tuple[str, ...] = WEEKDAYS
+ALL_HALFDAYS: tuple[str, ...] = HALF_DAY_KEYS
 WORKING_HALFDAYS: tuple[str, ...] = ALL_HALFDAYS[: ALL_HALFDAYS.index("sat-am") + 1]
 """Monday morning to Saturday morning: the half-days a site can open."""
 
-DAY_LABELS_FR = {
-    "mon": "lundi",
-    "tue": "mardi",
-    "wed": "mercredi",
-    "thu": "jeudi",
-    "fri": "vendredi",
-    "sat": "samedi",
-    "sun": "dimanche",
-}
-PERIOD_LABELS_FR = {"am": "matin", "pm": "après-midi"}
+DAY_LABELS_FR = dict(zip(WEEKDAYS, FRENCH_DAYS, strict=True))
+PERIOD_LABELS_FR = FRENCH_PERIODS
 
 
 def halfday_label(key: str) -> str:

@@ -8,17 +8,16 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from scheduling.rota.halfdays import half_day_key
+
 PARIS = ZoneInfo("Europe/Paris")
 HOURS: dict[str, tuple[dt.time, dt.time]] = {
     "am": (dt.time(9, 0), dt.time(12, 30)),
     "pm": (dt.time(14, 0), dt.time(18, 0)),
 }
 """Consultation hours of a morning and an afternoon session."""
-WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def halfday_key(day: dt.date, period: str) -> str:
-    return f"{WEEKDAY_KEYS[day.weekday()]}-{period}"
+halfday_key = half_day_key
+"""``halfday_key(date, "pm")`` -> ``"tue-pm"`` (the solver's own function)."""
 
 
 def bounds(day: dt.date, period: str) -> tuple[dt.datetime, dt.datetime]:
