@@ -23,6 +23,7 @@ from app.calendars.controllers import CalendarPages, help_calendars, ical_feed
 from app.clinicians.controllers import ClinicianApi, ClinicianPages
 from app.db.engine import get_engine, session_factory
 from app.patients.controllers import PatientApi, PatientPages
+from app.patients.public import PublicRequestPages
 from app.rota.controllers import MyWeekPage, RotaPages
 from app.settings import Settings, get_settings
 from app.sites.controllers import SiteApi, SitePages
@@ -37,8 +38,12 @@ from app.web.templating import build_template_config
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
+THROTTLED = {"/login", "/demande", "/suivi"}
+"""Anonymous POSTs, rate-limited per client: login attempts, public requests, status look-ups."""
+
+
 def _login_attempt(request) -> bool:  # type: ignore[no-untyped-def]
-    return request.method == "POST" and request.url.path == "/login"
+    return request.method == "POST" and request.url.path in THROTTLED
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -76,6 +81,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ClinicianApi,
             PatientPages,
             PatientApi,
+            PublicRequestPages,
             AvailabilityPages,
             RotaPages,
             MyWeekPage,

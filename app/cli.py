@@ -629,9 +629,22 @@ def bench_ical(months: int, repeat: int, as_json: bool) -> None:
 @click.option("--clients", default=50, show_default=True, type=int)
 @click.option("--seconds", default=20.0, show_default=True, type=float)
 @click.option("--workers", default=1, show_default=True, type=int, help="Server processes (uvicorn workers).")
+@click.option(
+    "--think-ms",
+    default=0.0,
+    show_default=True,
+    type=float,
+    help="Mean pause of each client between requests (0: saturation, no pause).",
+)
 @click.option("--json", "as_json", is_flag=True)
 def bench_http(
-    database_url: str | None, patients: int, clients: int, seconds: float, workers: int, as_json: bool
+    database_url: str | None,
+    patients: int,
+    clients: int,
+    seconds: float,
+    workers: int,
+    think_ms: float,
+    as_json: bool,
 ) -> None:
     """Slot search and booking with N concurrent clients, a year of sessions, the production server."""
     from app.bench.http import format_figures, run
@@ -643,6 +656,7 @@ def bench_http(
         clients=clients,
         seconds=seconds,
         workers=workers,
+        think_ms=think_ms,
     )
     _emit(figures, as_json, format_figures(figures))
 

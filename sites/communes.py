@@ -95,6 +95,8 @@ class Territory:
         self._by_insee = {c.insee: c for c in self.communes}
         self._by_postal: dict[str, list[Commune]] = {}
         self._by_name: dict[str, list[Commune]] = {}
+        self._key: dict[str, str] = {c.insee: normalise(c.name) for c in self.communes}
+        """Normalised names, computed once: a search as you type must not redo 240 normalisations."""
         for c in self.communes:
             self._by_postal.setdefault(c.postal_code, []).append(c)
             self._by_name.setdefault(normalise(c.name), []).append(c)
@@ -132,8 +134,8 @@ class Territory:
             return [c for c in self.communes if c.postal_code.startswith(q) or c.insee.startswith(q)][:limit]
         key = normalise(q)
         exact_name = self.by_name(q)
-        prefix = [c for c in self.communes if normalise(c.name).startswith(key) and c not in exact_name]
-        inner = [c for c in self.communes if key in normalise(c.name) and c not in exact_name and c not in prefix]
+        prefix = [c for c in self.communes if self._key[c.insee].startswith(key) and c not in exact_name]
+        inner = [c for c in self.communes if key in self._key[c.insee] and c not in exact_name and c not in prefix]
         prefix.sort(key=lambda c: -c.population)
         inner.sort(key=lambda c: -c.population)
         return (exact_name + prefix + inner)[:limit]

@@ -129,8 +129,17 @@ def _free_port() -> int:
 
 
 def run(
-    database_url: str | None, *, patients: int = 100_000, clients: int = 50, seconds: float = 20.0, workers: int = 1
+    database_url: str | None,
+    *,
+    patients: int = 100_000,
+    clients: int = 50,
+    seconds: float = 20.0,
+    workers: int = 1,
+    think_ms: float = 0.0,
 ) -> dict[str, Any]:
+    """``think_ms`` = 0: every client sends its next request as soon as the last one answered
+    (saturation: latency is then set by throughput). Otherwise each client waits a random pause
+    averaging ``think_ms`` between requests (a person at a screen); the pause is not measured."""
     tmp = tempfile.TemporaryDirectory()
     url = database_url or f"sqlite:///{Path(tmp.name) / 'bench.sqlite3'}"
     started = time.perf_counter()
@@ -174,6 +183,10 @@ def run(
             with httpx.Client(base_url=base, headers=headers, timeout=30) as http:
                 free: list[str] = []
                 while time.monotonic() < stop_at:
+                    if think_ms > 0:
+                        time.sleep(rng.expovariate(1000.0 / think_ms))
+                        if time.monotonic() >= stop_at:
+                            break
                     try:
                         if free and rng.random() < 0.2:
                             t0 = time.perf_counter()
@@ -249,6 +262,7 @@ def run(
         "clients": clients,
         "seconds": round(wall, 1),
         "server_workers": workers,
+        "think_ms": think_ms,
         "prepare_s": round(prepared_s, 1),
         "search": stats(latencies["search"]),
         "book": stats(latencies["book"]),
@@ -258,10 +272,13 @@ def run(
 
 def format_figures(f: dict[str, Any]) -> str:
     s, b = f["search"], f["book"]
-    return (
-        f"{f['database']}: {f['patients']} patients, {f['sessions']} séances, {f['slots']} créneaux ; "
-        f"{f['clients']} clients pendant {f['seconds']} s (serveur : {f['server_workers']} processus)\n"
-        f"  recherche de créneaux : p50 {s.get('p50_ms')} ms, p95 {s.get('p95_ms')} ms, {s.get('per_s')} req/s\n"
-        f"  réservation           : p50 {b.get('p50_ms')} ms, p95 {b.get('p95_ms')} ms, {b.get('per_s')} req/s\n"
-        f"  réponses : {f['outcomes']}"
+    pace = f"pause moyenne {f['think_ms']:g} ms entre deux requêtes" if f["think_ms"] else "sans pause"
+    return "\n".join(
+        [
+            f"{f['database']}: {f['patients']} patients, {f['sessions']} séances, {f['slots']} créneaux ; "
+            f"{f['clients']} clients pendant {f['seconds']} s (serveur : {f['server_workers']} processus, {pace})",
+            f"  recherche de créneaux : p50 {s.get('p50_ms')} ms, p95 {s.get('p95_ms')} ms, {s.get('per_s')} req/s",
+            f"  réservation           : p50 {b.get('p50_ms')} ms, p95 {b.get('p95_ms')} ms, {b.get('per_s')} req/s",
+            f"  réponses : {f['outcomes']}",
+        ]
     )

@@ -2,25 +2,45 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_201_CREATED
+from sqlalchemy import case, or_, select
 
+from app.accounts.models import User
+from app.audit.recorder import record
 from app.clinicians.models import Clinician
+from app.core.dates import PARIS
 from app.core.errors import FieldErrors
-from app.patients.models import STATUS_LABELS, Patient, PatientStatus
+from app.core.parsing import clean_query
+from app.patients.models import (
+    CHANNEL_LABELS,
+    STATUS_LABELS,
+    WAITING_STATUSES,
+    Channel,
+    Patient,
+    PatientEvent,
+    PatientRequest,
+    PatientStatus,
+)
 from app.patients.schemas import PatientCreate, PatientOut, patient_out
-from app.patients.services import PatientService
+from app.patients.services import PatientService, submit_request, tier_of
+from app.settings import get_settings
+from app.sites.models import Site
 from app.sites.schemas import set_fields
 from app.web.auth import STAFF, require_roles
 from app.web.forms import DbSession, FormData, form_values
+from app.web.pagination import paginate
 from app.web.territory import commune_name, current_territory
+from sites.geo import haversine_km
 
 
 def _get(db_session: DbSession, patient_id: uuid.UUID) -> Patient:
@@ -40,23 +60,119 @@ class PatientPages(Controller):
         return Template("patients/form.html", context={"values": {}, "errors": {}})
 
     @post("/new", sync_to_thread=True, name="patient_create")
-    def create(self, request: Request[Any, Any, Any], db_session: DbSession, data: FormData) -> Template | Redirect:
+    def create(self, request: Request[User, Any, Any], db_session: DbSession, data: FormData) -> Template | Redirect:
         values = form_values(data)
         try:
-            patient = PatientService(session=db_session).create_patient(values, current_territory())
+            intake = submit_request(
+                db_session, values, current_territory(), channel=Channel.DESK, actor=request.user.username
+            )
         except FieldErrors as exc:
             db_session.rollback()
             return Template("patients/form.html", context={"values": values, "errors": exc.errors}, status_code=400)
-        flash(request, f"Demande enregistrée sous le numéro {patient.reference}.", category="success")
-        return Redirect(path=f"/patients/{patient.id}")
+        if intake.joined:
+            flash(
+                request,
+                f"Cette personne a déjà une demande ({intake.patient.reference}) : la nouvelle demande "
+                "y est rattachée.",
+                category="info",
+            )
+        else:
+            flash(request, f"Demande enregistrée sous le numéro {intake.patient.reference}.", category="success")
+        return Redirect(path=f"/patients/{intake.patient.id}")
+
+    @get("/", sync_to_thread=True, name="waiting_list")
+    def waiting_list(
+        self,
+        db_session: DbSession,
+        tier: FromQuery[int | None] = None,
+        commune: FromQuery[str] = "",
+        channel: FromQuery[str] = "",
+        age: FromQuery[str] = "",
+        site: FromQuery[uuid.UUID | None] = None,
+        page: FromQuery[int] = 1,
+    ) -> Template:
+        """Patients waiting for a referring doctor: tier 1 first, then 2, then 3; longest wait first."""
+        today = dt.datetime.now(PARIS).date()
+        years = lambda n: dt.date(today.year - n, today.month, min(today.day, 28))  # noqa: E731
+        tier1 = or_(Patient.ald.is_(True), Patient.fragile.is_(True))
+        tier2 = or_(Patient.c2s.is_(True), Patient.birth_date <= years(60), Patient.birth_date > years(16))
+        tier_expr = case((tier1, 1), (tier2, 2), else_=3)
+        stmt = select(Patient).where(Patient.status.in_(WAITING_STATUSES))
+        if tier in (1, 2, 3):
+            stmt = stmt.where(tier_expr == tier)
+        bands = {
+            "0-15": (years(16), None),
+            "16-59": (years(60), years(16)),
+            "60-69": (years(70), years(60)),
+            "70+": (None, years(70)),
+        }
+        if age in bands:
+            older_than, younger_than = bands[age]
+            if older_than:
+                stmt = stmt.where(Patient.birth_date > older_than)
+            if younger_than:
+                stmt = stmt.where(Patient.birth_date <= younger_than)
+        if channel in {c.value for c in Channel}:
+            stmt = stmt.where(Patient.channel == channel)
+        territory = current_territory()
+        if commune.strip():
+            found = territory.matches(clean_query(commune))
+            stmt = stmt.where(Patient.commune_insee.in_([c.insee for c in found] or ["-"]))
+        sites = db_session.scalars(select(Site).where(Site.active.is_(True)).order_by(Site.name)).all()
+        if site is not None and sites:
+            nearest = {
+                c.insee: min(sites, key=lambda s: haversine_km(c.lat, c.lon, s.lat, s.lon)).id
+                for c in territory.communes
+            }
+            stmt = stmt.where(Patient.commune_insee.in_([i for i, s_id in nearest.items() if s_id == site] or ["-"]))
+        result = paginate(db_session, stmt.order_by(tier_expr, Patient.requested_at), page, get_settings().page_size)
+        if result.items:
+            record(db_session, "list", "patient", "*", f"liste d'attente : {len(result.items)} patients affichés")
+            db_session.commit()
+        query = urlencode(
+            {
+                k: v
+                for k, v in {
+                    "tier": tier or "",
+                    "commune": commune,
+                    "channel": channel,
+                    "age": age,
+                    "site": site or "",
+                }.items()
+                if v
+            }
+        )
+        return Template(
+            "patients/waiting.html",
+            context={
+                "page": result,
+                "today": today,
+                "tier_of": tier_of,
+                "commune_name": commune_name,
+                "sites": sites,
+                "filters": {"tier": tier, "commune": commune, "channel": channel, "age": age, "site": site},
+                "channels": CHANNEL_LABELS,
+                "base": f"/patients?{query}&" if query else "/patients?",
+            },
+        )
 
     @get("/{patient_id:uuid}", sync_to_thread=True, name="patient_detail")
     def detail(self, db_session: DbSession, patient_id: FromPath[uuid.UUID]) -> Template:
         patient = _get(db_session, patient_id)
         doctor = db_session.get(Clinician, patient.referring_clinician_id) if patient.referring_clinician_id else None
+        requests = db_session.scalars(
+            select(PatientRequest).where(PatientRequest.patient_id == patient.id).order_by(PatientRequest.received_at)
+        ).all()
+        events = db_session.scalars(
+            select(PatientEvent).where(PatientEvent.patient_id == patient.id).order_by(PatientEvent.occurred_at)
+        ).all()
         return Template(
             "patients/detail.html",
             context={
+                "requests": requests,
+                "events": events,
+                "channels": CHANNEL_LABELS,
+                "statuses": STATUS_LABELS,
                 "patient": patient,
                 "doctor": doctor,
                 "commune": commune_name(patient.commune_insee),

@@ -46,6 +46,16 @@ class Channel(StrEnum):
     CPAM_IMPORT = "cpam_import"
 
 
+CHANNEL_LABELS = {
+    Channel.PUBLIC_FORM: "formulaire public",
+    Channel.PARTNER: "orientation d'un partenaire",
+    Channel.DESK: "accueil / téléphone",
+    Channel.UNSCHEDULED_CARE: "soins non programmés",
+    Channel.CPAM_IMPORT: "liste CPAM",
+}
+WAITING_STATUSES = (PatientStatus.REQUESTED.value, PatientStatus.ELIGIBLE.value, PatientStatus.WAITING.value)
+
+
 class Patient(Base):
     __tablename__ = "patient"
     __table_args__ = (
@@ -87,3 +97,36 @@ class Patient(Base):
         if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
             years -= 1
         return years
+
+
+class PatientRequest(Base):
+    """One request for a referring doctor, from any channel. A second request for the same person
+    joins the first patient record; each request keeps its channel and referrer."""
+
+    __tablename__ = "patient_request"
+    __table_args__ = (
+        CheckConstraint(
+            "channel IN ('public_form', 'partner', 'desk', 'unscheduled_care', 'cpam_import')", name="channel_known"
+        ),
+    )
+
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    referrer: Mapped[str] = mapped_column(String(255), default="")
+    """Who referred (partner's organisation and name), never the patient."""
+    usual_doctor: Mapped[str] = mapped_column(String(160), default="")
+    """A GP the patient sees regularly without having declared them (asked by every form)."""
+    received_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class PatientEvent(Base):
+    """The status history: every transition, with who and when."""
+
+    __tablename__ = "patient_event"
+
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str] = mapped_column(String(20), default="")
+    to_status: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(80))
+    note: Mapped[str] = mapped_column(String(255), default="")
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))

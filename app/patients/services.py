@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from advanced_alchemy.repository import SQLAlchemySyncRepository
@@ -16,7 +17,7 @@ from app.audit.recorder import record
 from app.core.errors import FieldErrors
 from app.core.identifiers import clean_nir, nir_error
 from app.core.parsing import Collector
-from app.patients.models import Channel, Patient, PatientStatus
+from app.patients.models import Channel, Patient, PatientEvent, PatientRequest, PatientStatus
 from sites.communes import Territory, normalise
 
 MAX_AGE_YEARS = 120
@@ -33,7 +34,9 @@ class PatientService(SQLAlchemySyncRepositoryService[Patient, PatientRepository]
     def session(self) -> Session:
         return self.repository.session  # type: ignore[return-value]
 
-    def clean(self, data: Mapping[str, Any], territory: Territory, today: dt.date) -> dict[str, Any]:
+    def clean(
+        self, data: Mapping[str, Any], territory: Territory, today: dt.date, *, unique_nir: bool = True
+    ) -> dict[str, Any]:
         c = Collector(data)
         first = c.text("first_name", required=True, max_len=80, label="Le prénom")
         last = c.text("last_name", required=True, max_len=80, label="Le nom")
@@ -66,7 +69,11 @@ class PatientService(SQLAlchemySyncRepositoryService[Patient, PatientRepository]
                 c.errors["nir"] = "Le premier chiffre du numéro de sécurité sociale ne correspond pas au sexe indiqué."
             elif birth is not None and nir[1:3] != f"{birth.year % 100:02d}":
                 c.errors["nir"] = "L'année du numéro de sécurité sociale ne correspond pas à la date de naissance."
-            elif (existing := self.repository.session.scalar(select(Patient.id).where(Patient.nir == nir))) is not None:
+            elif (
+                unique_nir
+                and (existing := self.repository.session.scalar(select(Patient.id).where(Patient.nir == nir)))
+                is not None
+            ):
                 # Telling that this NIR is already a patient of the SMP is a read of that record.
                 record(self.session, "lookup", "patient", existing, "NIR déjà enregistré (saisie)")
                 c.errors["nir"] = "Ce numéro de sécurité sociale est déjà enregistré pour un autre patient."
@@ -125,3 +132,112 @@ class PatientService(SQLAlchemySyncRepositoryService[Patient, PatientRepository]
                 continue
             return patient
         raise RuntimeError("could not allocate a request reference")
+
+
+def find_same_person(session: Session, nir: str | None, search_name: str, birth_date: dt.date) -> Patient | None:
+    """The patient already on file for this person: same NIR, or same name and birth date
+    (accent- and case-insensitive)."""
+    if nir:
+        found = session.scalar(select(Patient).where(Patient.nir == nir))
+        if found is not None:
+            return found
+    same = select(Patient).where(Patient.search_name == search_name, Patient.birth_date == birth_date)
+    if nir:
+        # Two different NIRs are two different people, whatever their names.
+        same = same.where(Patient.nir.is_(None))
+    return session.scalar(same.limit(1))
+
+
+def record_transition(session: Session, patient: Patient, to_status: str, actor: str, note: str = "") -> None:
+    session.add(
+        PatientEvent(
+            patient_id=patient.id,
+            from_status=patient.status if patient.status != to_status else "",
+            to_status=to_status,
+            actor=actor[:80],
+            note=note[:255],
+            occurred_at=dt.datetime.now(dt.UTC),
+        )
+    )
+    patient.status = to_status
+
+
+@dataclass
+class Intake:
+    patient: Patient
+    joined: bool
+    """True when the request joined a patient already on file (no duplicate was created)."""
+
+
+def submit_request(
+    session: Session,
+    data: Mapping[str, Any],
+    territory: Territory,
+    *,
+    channel: Channel,
+    actor: str,
+    referrer: str = "",
+) -> Intake:
+    """A request from any channel: validated, joined to the person's existing record when there is
+    one, else a new patient in status "requested"; the request keeps its channel. Commits."""
+    service = PatientService(session=session)
+    now = dt.datetime.now(dt.UTC)
+    values = service.clean(data, territory, now.date(), unique_nir=False)
+    usual = str(data.get("usual_doctor") or "").strip()[:160]
+    existing = find_same_person(session, values["nir"], values["search_name"], values["birth_date"])
+    if existing is not None:
+        session.add(
+            PatientRequest(
+                patient_id=existing.id,
+                channel=channel.value,
+                referrer=referrer[:255],
+                usual_doctor=usual,
+                received_at=now,
+            )
+        )
+        session.commit()
+        return Intake(existing, joined=True)
+    for _attempt in range(5):
+        patient = Patient(
+            **values,
+            reference=service.next_reference(now.year),
+            channel=channel.value,
+            status=PatientStatus.REQUESTED.value,
+            requested_at=now,
+        )
+        session.add(patient)
+        try:
+            session.flush()
+        except IntegrityError:
+            session.rollback()
+            continue
+        session.add(
+            PatientRequest(
+                patient_id=patient.id,
+                channel=channel.value,
+                referrer=referrer[:255],
+                usual_doctor=usual,
+                received_at=now,
+            )
+        )
+        session.add(
+            PatientEvent(
+                patient_id=patient.id,
+                from_status="",
+                to_status=PatientStatus.REQUESTED.value,
+                actor=actor[:80],
+                note=f"demande reçue ({channel.value})",
+                occurred_at=now,
+            )
+        )
+        session.commit()
+        return Intake(patient, joined=False)
+    raise RuntimeError("could not allocate a request reference")
+
+
+def tier_of(patient: Patient, today: dt.date) -> int:
+    """Tier 1: ALD or fragile; tier 2: C2S, aged 60 or more, or under 16; tier 3: everyone else."""
+    if patient.ald or patient.fragile:
+        return 1
+    age = patient.age_on(today)
+    return 2 if (patient.c2s or age >= 60 or age < 16) else 3

@@ -71,12 +71,21 @@ def test_a_bad_patient_form_names_the_field_and_writes_nothing(as_user, db, over
     assert _count(db) == before
 
 
-def test_a_nir_already_registered_is_refused(as_user, db):
+def test_a_second_request_for_the_same_person_joins_the_first_and_keeps_its_channel(as_user, db):
+    from app.patients.models import PatientRequest
+
     client = as_user("secretariat1")
     data = _form()
-    post_form(client, "/patients/new", data)
-    again = post_form(client, "/patients/new", _form(nir=data["nir"], first_name="Autre"))
-    assert again.status_code == 400 and "déjà enregistré" in again.text
+    first = post_form(client, "/patients/new", data)
+    again = post_form(client, "/patients/new", _form(nir=data["nir"], first_name="Yvette", phone="06 00 00 00 01"))
+    assert again.status_code in (302, 303) and again.headers["location"] == first.headers["location"]
+    assert "déjà une demande" in client.get(again.headers["location"]).text
+    db.rollback()
+    patient = db.scalar(select(Patient).where(Patient.nir == data["nir"]))
+    assert db.scalar(select(func.count()).select_from(Patient).where(Patient.nir == data["nir"])) == 1
+    assert (
+        db.scalar(select(func.count()).select_from(PatientRequest).where(PatientRequest.patient_id == patient.id)) == 2
+    )
 
 
 def test_opening_a_patient_page_is_audited_with_the_user(as_user, db):
