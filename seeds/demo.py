@@ -24,6 +24,7 @@ from app.accounts.security import hash_password
 from app.audit import recorder
 from app.clinicians.models import Clinician, ClinicianRole
 from app.core.identifiers import luhn_check_digit, nir_key
+from app.db.engine import analyze
 from app.patients.models import Channel, Patient, PatientStatus
 from app.sites.models import Site
 from seeds import names
@@ -489,5 +490,7 @@ def seed_demo(
     if publish_rota:
         report.sessions_published = _publish_demo_rota(session, today)
         report.bookings = _book_demo_consultations(session, random.Random(seed + 2), today)
+    if report.patients_created or report.sessions_published:
+        analyze(session)
     report.seconds = time.perf_counter() - started
     return report

@@ -28,7 +28,7 @@ from sqlalchemy import insert, select
 from app.accounts.models import User
 from app.accounts.services import UserService
 from app.audit.recorder import Actor, acting_as
-from app.db.engine import make_engine, session_scope
+from app.db.engine import analyze, make_engine, session_scope
 from app.db.migrate import upgrade
 from app.patients.models import Patient
 from app.rota.models import RotaSession, Slot
@@ -148,6 +148,7 @@ def run(
     with acting_as(Actor(None, "system:bench-http")), session_scope(engine) as session:
         seed_demo(session, current_territory(), patients=patients, seed=11, publish_rota=False)
         n_sessions, n_slots = publish_year(session)
+        analyze(session)
         account = session.scalar(select(User).where(User.username == "secretariat1"))
         assert account is not None
         token = UserService(session=session).issue_token(account, "bench")
