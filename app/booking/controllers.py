@@ -22,6 +22,7 @@ from app.booking.schemas import BookingCreate, BookingOut, SlotOut
 from app.clinicians.models import Clinician
 from app.core.dates import PARIS, date_fr
 from app.core.errors import Conflict, FieldErrors
+from app.db.engine import immediate
 from app.notifications.appointment import appointment_filename, appointment_ics, printable_note
 from app.notifications.models import OutboxMessage
 from app.notifications.view import appointment_view
@@ -57,6 +58,25 @@ def _view(db_session: DbSession, booking: Booking) -> dict[str, Any]:
         "patient": db_session.get(Patient, booking.patient_id),
         "kinds": services.KINDS,
     }
+
+
+def _opt_uuid(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text) if text else None
+    except ValueError:
+        return None
+
+
+def _opt_date(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _live(booking: Booking) -> None:
+    if booking.status != "booked":
+        raise Conflict("Ce rendez-vous n'est plus prévu : pas de convocation à imprimer ni d'agenda à envoyer.")
 
 
 def _new_page(db_session: DbSession, patient_id: uuid.UUID, error: str = "", status: int = 200) -> Template:
@@ -155,6 +175,7 @@ class BookingPages(Controller):
     @get("/{booking_id:uuid}/note", sync_to_thread=True, name="booking_note")
     def note(self, db_session: DbSession, booking_id: FromPath[uuid.UUID]) -> Template:
         booking = _booking(db_session, booking_id)
+        _live(booking)
         return Template(
             "booking/note.html",
             context={"booking": booking, "note": printable_note(appointment_view(db_session, booking))},
@@ -162,7 +183,9 @@ class BookingPages(Controller):
 
     @get("/{booking_id:uuid}/appointment.ics", sync_to_thread=True, name="booking_ics")
     def appointment(self, db_session: DbSession, booking_id: FromPath[uuid.UUID]) -> Response[bytes]:
-        view = appointment_view(db_session, _booking(db_session, booking_id))
+        booking = _booking(db_session, booking_id)
+        _live(booking)
+        view = appointment_view(db_session, booking)
         return Response(
             appointment_ics(view),
             media_type="text/calendar",
@@ -174,6 +197,7 @@ class BookingPages(Controller):
         stmt = select(OutboxMessage).order_by(OutboxMessage.created_at.desc())
         if status in ("queued", "sent", "failed", "withdrawn"):
             stmt = stmt.where(OutboxMessage.status == status)
+        immediate(db_session)  # the audit row below is a write
         result = paginate(db_session, stmt, page, get_settings().page_size)
         if result.items:
             # Recipients are patients' contact details: reading the list is recorded.
@@ -262,6 +286,7 @@ class BookingPages(Controller):
     def earlier(
         self, request: Request[User, Any, Any], db_session: DbSession, booking_id: FromPath[uuid.UUID]
     ) -> Redirect:
+        immediate(db_session)
         booking = _booking(db_session, booking_id)
         booking.wants_earlier = not booking.wants_earlier
         db_session.commit()
@@ -286,16 +311,18 @@ class BookingPages(Controller):
     def day(
         self,
         db_session: DbSession,
-        date: FromQuery[dt.date | None] = None,
-        site: FromQuery[uuid.UUID | None] = None,
-        clinician: FromQuery[uuid.UUID | None] = None,
+        date: FromQuery[str] = "",
+        site: FromQuery[str] = "",
+        clinician: FromQuery[str] = "",
     ) -> Template:
-        day = sane_date(date) or dt.datetime.now(PARIS).date()
+        # A filter form sends its empty selects as "": read them as "no filter", never as an error.
+        day = sane_date(_opt_date(date)) or dt.datetime.now(PARIS).date()
+        site_id, clinician_id = _opt_uuid(site), _opt_uuid(clinician)
         sites = db_session.scalars(select(Site).where(Site.active.is_(True)).order_by(Site.name)).all()
         clinicians = db_session.scalars(select(Clinician).order_by(Clinician.last_name)).unique().all()
-        if site is None and clinician is None and sites:
-            site = sites[0].id
-        rows = services.day_list(db_session, day, site_id=site, clinician_id=clinician)
+        if site_id is None and clinician_id is None and sites:
+            site_id = sites[0].id
+        rows = services.day_list(db_session, day, site_id=site_id, clinician_id=clinician_id)
         patients = {
             p.id: p
             for p in db_session.scalars(
@@ -312,8 +339,8 @@ class BookingPages(Controller):
                 "patients": patients,
                 "sites": sites,
                 "clinicians": clinicians,
-                "site": site,
-                "clinician": clinician,
+                "site": site_id,
+                "clinician": clinician_id,
                 "kinds": services.KINDS,
                 "previous": day - dt.timedelta(days=1),
                 "next": day + dt.timedelta(days=1),
@@ -321,12 +348,11 @@ class BookingPages(Controller):
         )
 
     @get("/week", sync_to_thread=True, name="booking_week")
-    def week(
-        self, db_session: DbSession, site: FromQuery[uuid.UUID | None] = None, week: FromQuery[dt.date | None] = None
-    ) -> Template:
+    def week(self, db_session: DbSession, site: FromQuery[str] = "", week: FromQuery[str] = "") -> Template:
         sites = db_session.scalars(select(Site).where(Site.active.is_(True)).order_by(Site.name)).all()
-        current = next((s for s in sites if s.id == site), sites[0] if sites else None)
-        monday = monday_of(sane_date(week) or dt.datetime.now(PARIS).date())
+        chosen_site = _opt_uuid(site)
+        current = next((s for s in sites if s.id == chosen_site), sites[0] if sites else None)
+        monday = monday_of(sane_date(_opt_date(week)) or dt.datetime.now(PARIS).date())
         week_days = days(monday, monday + dt.timedelta(days=5))
         cells: dict[tuple[dt.date, str], list[dict[str, Any]]] = defaultdict(list)
         if current is not None:
@@ -380,6 +406,7 @@ class BookingApi(Controller):
         free: FromQuery[bool] = False,
         limit: FromQuery[int] = 200,
     ) -> list[SlotOut]:
+        date_from, date_to = sane_date(date_from), sane_date(date_to)
         start = dt.datetime.combine(date_from, dt.time.min, PARIS) if date_from else now_utc()
         end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, PARIS) if date_to else None
         # Columns, not ORM objects: this is the hot path of the booking screen and of the API.

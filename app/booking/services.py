@@ -206,14 +206,16 @@ def book(
 def move(session: Session, booking: Booking, slot_id: uuid.UUID, by: str, now: dt.datetime | None = None) -> Booking:
     """Move a booked (or to-rebook) consultation to another slot, in one step; the booking keeps its id."""
     now = now or dt.datetime.now(dt.UTC)
+    _fresh(session, booking)
     if booking.status not in ("booked", "to_rebook"):
         raise Conflict("Ce rendez-vous n'est plus actif.")
-    immediate(session)
     slot = _bookable(session, slot_id, now)
     _check_free(session, slot, booking.patient_id, ignore=booking.id)
     previous = booking.starts_at
     booking.slot_id, booking.starts_at, booking.ends_at = slot.id, slot.starts_at, slot.ends_at
     booking.status, booking.rebook_reason, booking.booked_by = "booked", "", by[:80]
+    if booking.wants_earlier and slot.starts_at < previous:
+        booking.wants_earlier = False  # they got their earlier slot
     try:
         session.flush()
         notify(session, booking, "move", now, previous_starts_at=previous)
@@ -224,7 +226,17 @@ def move(session: Session, booking: Booking, slot_id: uuid.UUID, by: str, now: d
     return booking
 
 
+def _fresh(session: Session, booking: Booking) -> None:
+    """Take the write lock, then re-read the booking: another secretary may have changed it since
+    the page loaded it (on PostgreSQL the row stays locked until the commit)."""
+    immediate(session)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Booking).where(Booking.id == booking.id).with_for_update())
+    session.refresh(booking)
+
+
 def cancel(session: Session, booking: Booking, reason: str, note: str = "") -> Booking:
+    _fresh(session, booking)
     if booking.status not in ("booked", "to_rebook"):
         raise Conflict("Ce rendez-vous est déjà annulé ou passé.")
     if reason not in CANCEL_REASONS:
@@ -240,9 +252,9 @@ def cancel(session: Session, booking: Booking, reason: str, note: str = "") -> B
 def undo_cancel(session: Session, booking: Booking, now: dt.datetime | None = None) -> Booking:
     """Restore a cancelled booking when its slot is still free (the cheap undo)."""
     now = now or dt.datetime.now(dt.UTC)
+    _fresh(session, booking)
     if booking.status != "cancelled":
         raise Conflict("Ce rendez-vous n'est pas annulé.")
-    immediate(session)
     slot = _bookable(session, booking.slot_id, now)
     _check_free(session, slot, booking.patient_id, ignore=booking.id)
     booking.status, booking.cancel_reason = "booked", ""
@@ -259,10 +271,12 @@ def undo_cancel(session: Session, booking: Booking, now: dt.datetime | None = No
 def mark(session: Session, booking: Booking, status: str) -> Booking:
     if status not in ("done", "no_show"):
         raise FieldErrors({"status": "Statut inconnu."})
+    _fresh(session, booking)
     if booking.status != "booked":
         raise Conflict("Seul un rendez-vous actif peut être marqué.")
-    if booking.starts_at > dt.datetime.now(dt.UTC) + dt.timedelta(hours=1):
-        raise Conflict("Ce rendez-vous n'a pas encore eu lieu.")
+    if booking.starts_at > dt.datetime.now(dt.UTC):
+        # Marked early, the slot would look free and could be booked a second time.
+        raise Conflict("Ce rendez-vous n'a pas encore commencé.")
     booking.status = status
     session.commit()
     return booking
@@ -292,7 +306,7 @@ def earlier_slot_calls(session: Session, now: dt.datetime, limit: int = 50) -> l
 
     def priority(item: tuple[Booking, Slot]) -> tuple[int, dt.datetime]:
         p = patients[item[0].patient_id]
-        age = (now.date() - p.birth_date).days // 365
+        age = p.age_on(now.astimezone(PARIS).date())
         tier = 1 if (p.ald or p.fragile) else 2 if (p.c2s or age >= 60 or age < 16) else 3
         return tier, p.requested_at
 
@@ -310,7 +324,9 @@ def day_list(
         stmt = stmt.where(RotaSession.clinician_id == clinician_id)
     out = []
     for rs in session.scalars(stmt.order_by(RotaSession.period, RotaSession.clinician_id)):
-        slots = session.scalars(select(Slot).where(Slot.session_id == rs.id).order_by(Slot.starts_at)).all()
+        slots = session.scalars(
+            select(Slot).where(Slot.session_id == rs.id, Slot.status == "open").order_by(Slot.starts_at)
+        ).all()
         live = {
             b.slot_id: b
             for b in session.scalars(

@@ -13,6 +13,7 @@ from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from app.accounts.models import User
 from app.calendars import services
@@ -58,8 +59,14 @@ def ical_feed(request: Request[Any, Any, Any], db_session: DbSession, name: From
         return Response(b"Agenda introuvable.\n", status_code=404, media_type="text/plain; charset=utf-8")
     now = dt.datetime.now(dt.UTC)
     if feed.last_fetched_at is None or now - feed.last_fetched_at > FETCH_NOTE_EVERY:
-        feed.last_fetched_at = now
-        db_session.commit()
+        try:
+            feed.last_fetched_at = now
+            db_session.commit()
+        except OperationalError:  # a busy SQLite writer: the note waits for the next fetch
+            db_session.rollback()
+            feed = services.feed_for_token(db_session, token)
+            if feed is None:
+                return Response(b"Agenda introuvable.\n", status_code=404, media_type="text/plain; charset=utf-8")
     etag = services.fingerprint(db_session, feed, now)
     headers = {"ETag": etag, "Cache-Control": "private, max-age=300"}
     if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:

@@ -148,10 +148,12 @@ def fingerprint(session: Session, feed: CalendarFeed, now: dt.datetime | None = 
             .where(Booking.status == "booked", RotaSession.date >= first, RotaSession.date <= last)
             .scalar_subquery(),
             select(func.max(Site.updated_at)).scalar_subquery(),
+            # Any booking change, whatever its status now (a move, a cancellation then another booking).
+            select(func.max(Booking.updated_at)).scalar_subquery(),
             select(func.max(Clinician.updated_at)).scalar_subquery(),
         )
     ).one()
-    raw = f"{feed.id}|{now.date()}|{sessions[0]}|{sessions[1]}|{others[0]}|{others[1]}|{others[2]}"
+    raw = f"{feed.id}|{now.date()}|{sessions[0]}|{sessions[1]}|{others[0]}|{others[1]}|{others[2]}|{others[3]}"
     return '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'
 
 

@@ -224,19 +224,24 @@ def queue_due_reminders(session: Session, now: dt.datetime) -> int:
 
 
 def _stale_reason(session: Session, msg: OutboxMessage, now: dt.datetime) -> str:
-    """Why the message must not go out any more (empty when it still should)."""
+    """Why the message must not go out any more (empty when it still should). Every kind is
+    checked against the booking as it is now: a confirmation of a booking sent to "to rebook"
+    since, or a cancellation of a booking restored since, would mislead the patient."""
     if msg.appointment_at is not None and msg.appointment_at <= now:
         return "non envoyé : l'heure du rendez-vous est passée"
-    if msg.kind != "reminder":
-        return ""
-    booking = session.get(Booking, msg.booking_id) if msg.booking_id else None
+    booking = (
+        session.scalar(select(Booking).where(Booking.id == msg.booking_id).execution_options(populate_existing=True))
+        if msg.booking_id
+        else None
+    )
     if booking is None:
-        return "rappel non envoyé : rendez-vous supprimé"
+        return "non envoyé : rendez-vous supprimé"
+    if msg.kind == "cancellation":
+        return "non envoyé : le rendez-vous a été rétabli" if booking.status == "booked" else ""
     if booking.status != "booked":
-        return "rappel non envoyé : rendez-vous annulé"
-    slot = session.get(Slot, booking.slot_id)
-    if slot is None or slot.starts_at != msg.appointment_at:
-        return "rappel non envoyé : rendez-vous déplacé"
+        return "non envoyé : le rendez-vous n'est plus prévu"
+    if booking.starts_at != msg.appointment_at:
+        return "non envoyé : le rendez-vous a changé d'heure"
     return ""
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from app.core.errors import Conflict
+from app.db.engine import immediate
 from app.rota.models import Booking, RotaDraft, RotaSession, Slot
 from app.rota.problem import build_problem, item_of, key_of, names, published_sessions
 from app.rota.times import bounds
@@ -176,7 +177,11 @@ def _make_slots(session: Session, rs: RotaSession, slot_minutes: int) -> None:
 
 
 def _close_slots(session: Session, rs: RotaSession, reason: str) -> int:
-    """Cancel a session's slots; its live bookings go to the "to rebook" list. Returns how many."""
+    """Cancel a session's slots; its live bookings go to the "to rebook" list. Returns how many.
+
+    Slots first: from then on the database refuses any new booking on them, so a booking made
+    while this runs either lands before (and is moved below) or is refused."""
+    session.execute(update(Slot).where(Slot.session_id == rs.id).values(status="cancelled"))
     slot_ids = select(Slot.id).where(Slot.session_id == rs.id)
     moved = cast(
         "CursorResult[Any]",
@@ -186,7 +191,6 @@ def _close_slots(session: Session, rs: RotaSession, reason: str) -> int:
             .values(status="to_rebook", rebook_reason=reason)
         ),
     ).rowcount
-    session.execute(update(Slot).where(Slot.session_id == rs.id).values(status="cancelled"))
     return int(moved or 0)
 
 
@@ -197,6 +201,7 @@ def publish(session: Session, draft: RotaDraft, published_by: str) -> PublishRep
     disappeared is cancelled (SEQUENCE raised) and its bookings go to the "to rebook" list —
     nothing is cancelled silently.
     """
+    immediate(session)  # a long read, then many writes: take the write lock first (SQLite)
     ensure_idle(session, draft)
     checked = review(session, draft)
     if checked.violations:

@@ -223,7 +223,7 @@ def test_a_reminder_whose_booking_was_cancelled_meanwhile_is_withdrawn_not_sent(
 
     assert report.withdrawn == 2
     assert {(m.status, m.error) for m in outbox(db, booking)} == {
-        ("withdrawn", "rappel non envoyé : rendez-vous annulé")
+        ("withdrawn", "non envoyé : le rendez-vous n'est plus prévu")
     }
     assert mails_to(smtp_server, "francoise.lefevre@example.org") == []
 
