@@ -24,6 +24,7 @@ from app.clinicians.controllers import ClinicianApi, ClinicianPages
 from app.db.engine import get_engine, session_factory
 from app.patients.controllers import PatientApi, PatientPages
 from app.patients.public import PublicRequestPages
+from app.patients.referrals import ReferralPages
 from app.rota.controllers import MyWeekPage, RotaPages
 from app.settings import Settings, get_settings
 from app.sites.controllers import SiteApi, SitePages
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PatientPages,
             PatientApi,
             PublicRequestPages,
+            ReferralPages,
             AvailabilityPages,
             RotaPages,
             MyWeekPage,

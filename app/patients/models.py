@@ -116,6 +116,10 @@ class PatientRequest(Base):
     """Who referred (partner's organisation and name), never the patient."""
     usual_doctor: Mapped[str] = mapped_column(String(160), default="")
     """A GP the patient sees regularly without having declared them (asked by every form)."""
+    referred_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    """The partner's or clinician's account that sent the request (a partner sees only theirs)."""
     received_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
 
 

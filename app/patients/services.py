@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -177,6 +178,7 @@ def submit_request(
     channel: Channel,
     actor: str,
     referrer: str = "",
+    referred_by: uuid.UUID | None = None,
 ) -> Intake:
     """A request from any channel: validated, joined to the person's existing record when there is
     one, else a new patient in status "requested"; the request keeps its channel. Commits."""
@@ -191,6 +193,7 @@ def submit_request(
                 patient_id=existing.id,
                 channel=channel.value,
                 referrer=referrer[:255],
+                referred_by=referred_by,
                 usual_doctor=usual,
                 received_at=now,
             )
@@ -216,6 +219,7 @@ def submit_request(
                 patient_id=patient.id,
                 channel=channel.value,
                 referrer=referrer[:255],
+                referred_by=referred_by,
                 usual_doctor=usual,
                 received_at=now,
             )
