@@ -449,23 +449,35 @@ def import_sites(path: str, as_json: bool) -> None:
 @click.option(
     "--problem",
     "problem_file",
-    required=True,
     type=click.Path(exists=True, dir_okay=False),
-    help="A matching problem in format v1 (see docs/matching.md).",
+    help="A matching problem in format v1 (see docs/matching.md); without it, the database.",
 )
+@click.option("--confirm", is_flag=True, help="Database mode: assign the matched patients.")
 @click.option("--json", "as_json", is_flag=True)
-def match(problem_file: str, as_json: bool) -> None:
+def match(problem_file: str | None, confirm: bool, as_json: bool) -> None:
     """Assign waiting patients to referring doctors (exact min-cost flow)."""
     from scheduling.matching import ProblemFormatError, load_problem, solution_to_json, solve
 
-    try:
-        problem = load_problem(problem_file)
-    except ProblemFormatError as exc:
-        _fail(as_json, str(exc), getattr(exc, "path", None))
-    result = solution_to_json(solve(problem))
+    if problem_file:
+        if confirm:
+            _fail(as_json, "--confirm s'applique à la base de données, pas à un fichier.")
+        try:
+            problem = load_problem(problem_file)
+        except ProblemFormatError as exc:
+            _fail(as_json, str(exc), getattr(exc, "path", None))
+        result = solution_to_json(solve(problem))
+    else:
+        from app.audit.recorder import Actor, acting_as
+        from app.db.engine import session_scope
+        from app.patients.assignment import run
+        from app.web.territory import current_territory
+
+        with acting_as(Actor(None, "system:match")), session_scope() as session:
+            result = run(session, current_territory(), confirm=confirm)
+    saved = " (enregistré)." if confirm else "." if problem_file else " (rien n'est enregistré sans --confirm)."
     human = (
         f"{result['status']} en {result['wall_s']:.2f} s : {len(result['assignments'])} patients attribués, "
-        f"{len(result['unassigned'])} sans médecin."
+        f"{len(result['unassigned'])} sans médecin{saved}"
     )
     _emit(result, as_json, human)
 
