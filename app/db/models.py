@@ -7,7 +7,7 @@ from app.calendars.models import CalendarFeed
 from app.clinicians.models import Clinician, clinician_site
 from app.db.base import Base, metadata
 from app.notifications.models import OutboxMessage
-from app.patients.models import Patient, PatientEvent, PatientRequest
+from app.patients.models import ContactAttempt, Patient, PatientEvent, PatientRequest
 from app.rota.models import Booking, RotaDraft, RotaJob, RotaSession, Slot
 from app.sites.models import Site
 
@@ -21,6 +21,7 @@ __all__ = [
     "Booking",
     "CalendarFeed",
     "Clinician",
+    "ContactAttempt",
     "OutboxMessage",
     "Patient",
     "PatientEvent",

@@ -19,13 +19,16 @@ from app.accounts.models import User
 from app.audit.recorder import record
 from app.clinicians.models import Clinician
 from app.core.dates import PARIS
-from app.core.errors import FieldErrors
+from app.core.errors import Conflict, FieldErrors
 from app.core.parsing import clean_query
+from app.patients import lifecycle
 from app.patients.models import (
     CHANNEL_LABELS,
+    CONTACT_OUTCOMES,
     STATUS_LABELS,
     WAITING_STATUSES,
     Channel,
+    ContactAttempt,
     Patient,
     PatientEvent,
     PatientRequest,
@@ -97,7 +100,7 @@ class PatientPages(Controller):
         tier1 = or_(Patient.ald.is_(True), Patient.fragile.is_(True))
         tier2 = or_(Patient.c2s.is_(True), Patient.birth_date <= years(60), Patient.birth_date > years(16))
         tier_expr = case((tier1, 1), (tier2, 2), else_=3)
-        stmt = select(Patient).where(Patient.status.in_(WAITING_STATUSES))
+        stmt = select(Patient).where(Patient.status.in_(WAITING_STATUSES), Patient.suspended_at.is_(None))
         if tier in (1, 2, 3):
             stmt = stmt.where(tier_expr == tier)
         bands = {
@@ -171,12 +174,114 @@ class PatientPages(Controller):
             context={
                 "requests": requests,
                 "events": events,
+                "next_statuses": lifecycle.NEXT.get(patient.status, ()),
+                "exclusion_reasons": lifecycle.EXCLUSION_REASONS,
+                "contacts": db_session.scalars(
+                    select(ContactAttempt)
+                    .where(ContactAttempt.patient_id == patient.id)
+                    .order_by(ContactAttempt.occurred_at)
+                ).all(),
+                "outcomes": CONTACT_OUTCOMES,
                 "channels": CHANNEL_LABELS,
                 "statuses": STATUS_LABELS,
                 "patient": patient,
                 "doctor": doctor,
                 "commune": commune_name(patient.commune_insee),
                 "status_label": STATUS_LABELS[PatientStatus(patient.status)],
+            },
+        )
+
+    @get("/checks", sync_to_thread=True, name="patient_checks")
+    def checks(self, db_session: DbSession) -> Template:
+        """Requests to check: waiting for more than six months, and the suspended ones."""
+        now = dt.datetime.now(dt.UTC)
+        old = db_session.scalars(
+            select(Patient)
+            .where(
+                Patient.status.in_(WAITING_STATUSES),
+                Patient.suspended_at.is_(None),
+                Patient.requested_at < now - dt.timedelta(days=lifecycle.WAITING_TOO_LONG_DAYS),
+            )
+            .order_by(Patient.requested_at)
+            .limit(200)
+        ).all()
+        suspended = db_session.scalars(
+            select(Patient).where(Patient.suspended_at.is_not(None)).order_by(Patient.suspended_at).limit(200)
+        ).all()
+        if old or suspended:
+            record(db_session, "list", "patient", "*", f"à vérifier : {len(old) + len(suspended)} patients")
+            db_session.commit()
+        return Template(
+            "patients/checks.html",
+            context={"old": old, "suspended": suspended, "today": now.date(), "commune_name": commune_name},
+        )
+
+    @post("/{patient_id:uuid}/status", sync_to_thread=True, name="patient_status")
+    def change_status(
+        self, request: Request[User, Any, Any], db_session: DbSession, patient_id: FromPath[uuid.UUID], data: FormData
+    ) -> Redirect:
+        patient = _get(db_session, patient_id)
+        try:
+            lifecycle.change_status(
+                db_session,
+                patient,
+                str(data.get("to", "")),
+                request.user.username,
+                reason=str(data.get("reason", "")),
+                note=str(data.get("note", ""))[:200],
+            )
+            flash(
+                request,
+                f"Dossier passé à l'état « {STATUS_LABELS[PatientStatus(patient.status)]} ».",
+                category="success",
+            )
+        except (Conflict, FieldErrors) as exc:
+            db_session.rollback()
+            flash(
+                request, exc.message if isinstance(exc, Conflict) else " ".join(exc.errors.values()), category="error"
+            )
+        return Redirect(path=f"/patients/{patient_id}")
+
+    @post("/{patient_id:uuid}/contacts", sync_to_thread=True, name="patient_contact")
+    def contact(
+        self, request: Request[User, Any, Any], db_session: DbSession, patient_id: FromPath[uuid.UUID], data: FormData
+    ) -> Redirect:
+        patient = _get(db_session, patient_id)
+        try:
+            suspended = lifecycle.record_contact(
+                db_session,
+                patient,
+                str(data.get("outcome", "")),
+                request.user.username,
+                str(data.get("note", ""))[:200],
+            )
+        except FieldErrors as exc:
+            db_session.rollback()
+            flash(request, " ".join(exc.errors.values()), category="error")
+            return Redirect(path=f"/patients/{patient_id}")
+        flash(
+            request,
+            "Trois tentatives sans succès : la demande est suspendue (elle reste au dossier)."
+            if suspended
+            else "Appel enregistré.",
+            category="info" if suspended else "success",
+        )
+        return Redirect(path=f"/patients/{patient_id}")
+
+    @get("/{patient_id:uuid}/declaration", sync_to_thread=True, name="patient_declaration")
+    def declaration(self, db_session: DbSession, patient_id: FromPath[uuid.UUID]) -> Template:
+        patient = _get(db_session, patient_id)
+        doctor = db_session.get(Clinician, patient.referring_clinician_id) if patient.referring_clinician_id else None
+        if doctor is None or patient.status not in (PatientStatus.ASSIGNED, PatientStatus.DECLARED):
+            raise Conflict("Pas de médecin attribué : la déclaration se prépare après l'attribution.")
+        return Template(
+            "patients/declaration.html",
+            context={
+                "patient": patient,
+                "doctor": doctor,
+                "commune": commune_name(patient.commune_insee),
+                "site_commune": commune_name(doctor.main_site.commune_insee) if doctor.main_site else "",
+                "today": dt.datetime.now(PARIS).date(),
             },
         )
 

@@ -91,6 +91,9 @@ class Patient(Base):
     referring_clinician_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("clinician.id", ondelete="SET NULL"), nullable=True, index=True
     )
+    suspended_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    """Set after three failed contact attempts in a row: the request is kept, off the active list."""
+    exclusion_reason: Mapped[str] = mapped_column(String(255), default="")
 
     def age_on(self, day: dt.date) -> int:
         years = day.year - self.birth_date.year
@@ -131,6 +134,30 @@ class PatientEvent(Base):
     patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"), index=True)
     from_status: Mapped[str] = mapped_column(String(20), default="")
     to_status: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(80))
+    note: Mapped[str] = mapped_column(String(255), default="")
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
+
+
+CONTACT_OUTCOMES = {
+    "reached": "joint",
+    "no_answer": "pas de réponse",
+    "message_left": "message laissé",
+    "wrong_number": "numéro erroné",
+}
+FAILED_CONTACTS_TO_SUSPEND = 3
+
+
+class ContactAttempt(Base):
+    """A call (or message) to reach a patient about their request, with its outcome."""
+
+    __tablename__ = "contact_attempt"
+    __table_args__ = (
+        CheckConstraint("outcome IN ('reached', 'no_answer', 'message_left', 'wrong_number')", name="outcome_known"),
+    )
+
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"), index=True)
+    outcome: Mapped[str] = mapped_column(String(20))
     actor: Mapped[str] = mapped_column(String(80))
     note: Mapped[str] = mapped_column(String(255), default="")
     occurred_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))

@@ -29,8 +29,15 @@ def test_smp_match_proposes_without_writing_then_confirms_within_panel_caps(db, 
     assert _waiting(db) == before - confirmed["confirmed"]
     patient = db.get(Patient, __import__("uuid").UUID(confirmed["assignments"][0]["patient"]))
     assert patient.status == "assigned" and str(patient.referring_clinician_id) == confirmed["assignments"][0]["doctor"]
-    assert db.scalar(select(PatientEvent.to_status).where(PatientEvent.patient_id == patient.id)
-                     .order_by(PatientEvent.occurred_at.desc()).limit(1)) == "assigned"
+    assert (
+        db.scalar(
+            select(PatientEvent.to_status)
+            .where(PatientEvent.patient_id == patient.id)
+            .order_by(PatientEvent.occurred_at.desc())
+            .limit(1)
+        )
+        == "assigned"
+    )
     for cap, panel in db.execute(
         select(Clinician.panel_cap, func.count(Patient.id))
         .join(Patient, Patient.referring_clinician_id == Clinician.id)

@@ -1,7 +1,7 @@
 """The secretary's day in a real browser: find, book, move, cancel — and a race lost politely."""
 
 import datetime as dt
-import itertools
+import uuid
 
 import pytest
 from playwright.sync_api import expect
@@ -68,15 +68,30 @@ def test_the_secretary_finds_books_the_referring_doctors_first_slot_moves_and_ca
 
 
 def test_a_second_secretary_on_the_same_slot_gets_a_clear_refusal(browser, live_server, db):
-    busy = select(Booking.patient_id).where(Booking.status == "booked")
-    # Two patients of the same commune with no referring doctor: both are offered the same
+    # Two new patients of the same commune with no referring doctor: both are offered the same
     # nearest-site slots, soonest first.
-    candidates = db.scalars(
-        select(Patient)
-        .where(Patient.id.not_in(busy), Patient.referring_clinician_id.is_(None))
-        .order_by(Patient.commune_insee, Patient.reference)
-    ).all()
-    first, second = next((a, b) for a, b in itertools.pairwise(candidates) if a.commune_insee == b.commune_insee)
+    from app.patients.models import Channel
+    from app.patients.services import submit_request
+    from app.web.territory import current_territory
+
+    made = [
+        submit_request(
+            db,
+            {
+                "last_name": f"Course{i}{uuid.uuid4().hex[:4]}",
+                "first_name": "Jo",
+                "birth_date": "1970-01-01",
+                "sex": "M",
+                "commune": "Évron",
+                "phone": "06 10 20 30 40",
+            },
+            current_territory(),
+            channel=Channel.DESK,
+            actor="t",
+        ).patient
+        for i in range(2)
+    ]
+    first, second = made
     pages = []
     for username, patient in (("secretariat1", first), ("secretariat2", second)):
         context = browser.new_context(base_url=live_server, locale="fr-FR")
