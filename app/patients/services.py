@@ -107,32 +107,23 @@ class PatientService(SQLAlchemySyncRepositoryService[Patient, PatientRepository]
         return f"{prefix}{number:06d}"
 
     def create_patient(
-        self, data: Mapping[str, Any], territory: Territory, *, channel: Channel = Channel.DESK
+        self, data: Mapping[str, Any], territory: Territory, *, channel: Channel = Channel.DESK, actor: str = "api"
     ) -> Patient:
-        """Validate and insert; retries the reference number if another request took it meanwhile."""
+        """Validate and insert a new patient (a NIR already on file is refused, not joined): the API's
+        strict creation. The request and the history rows are written as for every channel."""
         now = dt.datetime.now(dt.UTC)
         values = self.clean(data, territory, now.date())
-        session = self.repository.session
-        for _attempt in range(5):
-            patient = Patient(
-                **values,
-                reference=self.next_reference(now.year),
-                channel=channel.value,
-                status=PatientStatus.REQUESTED.value,
-                requested_at=now,
+        try:
+            patient = _insert_new(
+                self.session, values, channel=channel, actor=actor, referrer="", referred_by=None, usual="", now=now
             )
-            session.add(patient)
-            try:
-                session.commit()
-            except IntegrityError:
-                session.rollback()
-                if values["nir"] and session.scalar(select(Patient.id).where(Patient.nir == values["nir"])):
-                    raise FieldErrors(
-                        {"nir": "Ce numéro de sécurité sociale est déjà enregistré pour un autre patient."}
-                    ) from None
-                continue
-            return patient
-        raise RuntimeError("could not allocate a request reference")
+        except IntegrityError:
+            self.session.rollback()
+            raise FieldErrors(
+                {"nir": "Ce numéro de sécurité sociale est déjà enregistré pour un autre patient."}
+            ) from None
+        self.session.commit()
+        return patient
 
 
 def find_same_person(session: Session, nir: str | None, search_name: str, birth_date: dt.date) -> Patient | None:
@@ -200,19 +191,40 @@ def submit_request(
         )
         session.commit()
         return Intake(existing, joined=True)
+    patient = _insert_new(
+        session, values, channel=channel, actor=actor, referrer=referrer, referred_by=referred_by, usual=usual, now=now
+    )
+    session.commit()
+    return Intake(patient, joined=False)
+
+
+def _insert_new(
+    session: Session,
+    values: dict[str, Any],
+    *,
+    channel: Channel,
+    actor: str,
+    referrer: str,
+    referred_by: uuid.UUID | None,
+    usual: str,
+    now: dt.datetime,
+) -> Patient:
+    """A new patient in status "requested", with its request and its first history row, flushed.
+    Retries the reference number if a concurrent request took it; an IntegrityError that is not
+    about the reference (a NIR taken meanwhile) is raised to the caller."""
+    service = PatientService(session=session)
     for _attempt in range(5):
+        reference = service.next_reference(now.year)
         patient = Patient(
-            **values,
-            reference=service.next_reference(now.year),
-            channel=channel.value,
-            status=PatientStatus.REQUESTED.value,
-            requested_at=now,
+            **values, reference=reference, channel=channel.value, status=PatientStatus.REQUESTED.value, requested_at=now
         )
         session.add(patient)
         try:
             session.flush()
         except IntegrityError:
             session.rollback()
+            if session.scalar(select(Patient.id).where(Patient.reference == reference)) is None:
+                raise
             continue
         session.add(
             PatientRequest(
@@ -234,8 +246,8 @@ def submit_request(
                 occurred_at=now,
             )
         )
-        session.commit()
-        return Intake(patient, joined=False)
+        session.flush()
+        return patient
     raise RuntimeError("could not allocate a request reference")
 
 

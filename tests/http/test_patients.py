@@ -123,6 +123,12 @@ def test_the_api_registers_a_patient_and_refuses_a_bad_nir_key_with_a_structured
     }
     ok = client.post("/api/patients", headers=headers, json=payload)
     assert ok.status_code == 201 and ok.json()["status"] == "requested"
+    from app.patients.models import PatientEvent, PatientRequest
+
+    db.rollback()
+    created = __import__("uuid").UUID(ok.json()["id"])
+    assert db.scalar(select(PatientRequest.channel).where(PatientRequest.patient_id == created)) == "desk"
+    assert db.scalar(select(PatientEvent.to_status).where(PatientEvent.patient_id == created)) == "requested"
     before = _count(db)
     bad = client.post("/api/patients", headers=headers, json={**payload, "nir": "115065313012300"})
     assert bad.status_code == 400
