@@ -25,6 +25,7 @@ from app.core.errors import Conflict, FieldErrors
 from app.db.engine import immediate
 from app.notifications.appointment import appointment_filename, appointment_ics, printable_note
 from app.notifications.models import OutboxMessage
+from app.notifications.sms import mobile_e164
 from app.notifications.view import appointment_view
 from app.patients.models import Patient
 from app.rota.models import Booking, RotaSession, Slot
@@ -51,12 +52,16 @@ def _booking(db_session: DbSession, booking_id: uuid.UUID) -> Booking:
 def _view(db_session: DbSession, booking: Booking) -> dict[str, Any]:
     slot = db_session.get(Slot, booking.slot_id)
     rs = db_session.get(RotaSession, slot.session_id) if slot else None
+    patient = db_session.get(Patient, booking.patient_id)
     return {
         "booking": booking,
         "slot": slot,
         "rs": rs,
-        "patient": db_session.get(Patient, booking.patient_id),
+        "patient": patient,
         "kinds": services.KINDS,
+        # Confirmations and reminders go by email or SMS to a French mobile; without either the
+        # secretary must tell the patient herself.
+        "notifiable": patient is not None and bool(patient.email or mobile_e164(patient.phone)),
     }
 
 

@@ -199,3 +199,17 @@ def test_fifty_concurrent_requests_for_one_slot_give_one_201_and_49_clear_409s(l
         )
         == 1
     )
+
+
+def test_the_secretary_is_told_when_a_booked_patient_cannot_receive_confirmations_or_reminders(as_user, db):
+    unreachable, by_sms, by_email = _patients_without_booking(db, 3, skip=60)
+    unreachable.email, unreachable.phone = None, "02 43 00 00 00"  # a landline: no SMS
+    by_sms.email, by_sms.phone = None, "06 12 34 56 78"
+    by_email.email, by_email.phone = "patient@example.org", ""
+    db.commit()
+    warning = "il ne recevra ni confirmation ni rappel"
+    client = as_user("secretariat1")
+    for offset, (patient, warned) in enumerate(((unreachable, True), (by_sms, False), (by_email, False))):
+        booking = services.book(db, _free_slot(db, 10 + offset).id, patient.id, "office", "secretariat1")
+        db.commit()
+        assert (warning in client.get(f"/bookings/{booking.id}").text) is warned, patient.phone
