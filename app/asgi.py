@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts.controllers import LoginController, ProfileController
 from app.availability.controllers import AvailabilityPages
-from app.booking.controllers import BookingApi, BookingPages, ToRebookPage
+from app.booking.controllers import BookingApi, BookingPages, MyConsultationsPage, ToRebookPage
 from app.calendars.controllers import CalendarPages, help_calendars, ical_feed
 from app.clinicians.controllers import ClinicianApi, ClinicianPages
 from app.db.engine import get_engine, session_factory
@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AvailabilityPages,
             RotaPages,
             MyWeekPage,
+            MyConsultationsPage,
             ToRebookPage,
             BookingPages,
             BookingApi,

@@ -15,7 +15,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy import func, select
 
-from app.accounts.models import User
+from app.accounts.models import Role, User
 from app.audit.recorder import record
 from app.booking import services
 from app.booking.schemas import BookingCreate, BookingOut, SlotOut
@@ -512,3 +512,31 @@ class ToRebookPage(Controller):
         result = paginate(db_session, stmt, page, get_settings().page_size)
         rows = [_view(db_session, booking) for booking in result.items]  # each patient read is audited
         return Template("booking/to_rebook.html", context={"page": result, "rows": rows})
+
+
+class MyConsultationsPage(Controller):
+    """A clinician's own consultations for one day: who comes, when, for what kind of visit."""
+
+    path = "/my/day"
+    guards = [require_roles(Role.CLINICIAN)]
+    include_in_schema = False
+
+    @get("/", sync_to_thread=True, name="my_day")
+    def my_day(self, request: Request[User, Any, Any], db_session: DbSession, date: FromQuery[str] = "") -> Template:
+        day = sane_date(_opt_date(date)) or dt.datetime.now(PARIS).date()
+        rows = []
+        if request.user.clinician_id is not None:
+            rows = services.day_list(db_session, day, clinician_id=request.user.clinician_id)
+        wanted = [b.patient_id for _, slots in rows for _, b in slots if b is not None]
+        patients = {p.id: p for p in db_session.scalars(select(Patient).where(Patient.id.in_(wanted)))}
+        return Template(
+            "booking/my_day.html",
+            context={
+                "day": day,
+                "rows": rows,
+                "patients": patients,
+                "kinds": services.KINDS,
+                "previous": day - dt.timedelta(days=1),
+                "next": day + dt.timedelta(days=1),
+            },
+        )

@@ -213,3 +213,26 @@ def test_the_secretary_is_told_when_a_booked_patient_cannot_receive_confirmation
         booking = services.book(db, _free_slot(db, 10 + offset).id, patient.id, "office", "secretariat1")
         db.commit()
         assert (warning in client.get(f"/bookings/{booking.id}").text) is warned, patient.phone
+
+
+def test_a_clinician_sees_the_patients_booked_into_their_own_sessions_and_nobody_elses(as_user, db):
+    me = db.scalar(select(User).where(User.username == "medecin"))
+    other = db.scalar(select(User).where(User.username == "interne"))
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(days=3)
+
+    def a_free_slot_of(clinician_id):
+        return db.execute(services.free_slots_query(start=soon, clinician_id=clinician_id).limit(1)).first()[0]
+
+    mine, theirs = _patients_without_booking(db, 2, skip=70)
+    my_booking = services.book(db, a_free_slot_of(me.clinician_id).id, mine.id, "office", "secretariat1")
+    their_booking = services.book(db, a_free_slot_of(other.clinician_id).id, theirs.id, "office", "secretariat1")
+    db.commit()
+    day = my_booking.starts_at.astimezone(services.PARIS).date()
+    client = as_user("medecin")
+    page = client.get("/my/day", params={"date": day.isoformat()})
+    assert page.status_code == 200
+    assert mine.last_name.upper() in page.text and "Pour déplacer ou annuler, voyez le secrétariat" in page.text
+    their_day = their_booking.starts_at.astimezone(services.PARIS).date()
+    assert theirs.last_name.upper() not in client.get("/my/day", params={"date": their_day.isoformat()}).text
+    assert "Vous n'avez pas de séance publiée" in client.get("/my/day", params={"date": "2020-01-06"}).text
+    assert as_user("secretariat1").get("/my/day").status_code == 403
