@@ -191,8 +191,11 @@ class BookingPages(Controller):
         booking = _booking(db_session, booking_id)
         _live(booking)
         view = appointment_view(db_session, booking)
+        # A moved booking keeps its UID; calendar apps replace an event only by a higher SEQUENCE,
+        # so the sequence grows with the booking's last change (seconds since it was made).
+        sequence = max(0, int((booking.updated_at - booking.created_at).total_seconds()))
         return Response(
-            appointment_ics(view),
+            appointment_ics(view, sequence=sequence),
             media_type="text/calendar",
             headers={"Content-Disposition": f'attachment; filename="{appointment_filename(view)}"'},
         )

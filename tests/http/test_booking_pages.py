@@ -2,6 +2,7 @@
 
 import datetime as dt
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -236,3 +237,26 @@ def test_a_clinician_sees_the_patients_booked_into_their_own_sessions_and_nobody
     assert theirs.last_name.upper() not in client.get("/my/day", params={"date": their_day.isoformat()}).text
     assert "Vous n'avez pas de séance publiée" in client.get("/my/day", params={"date": "2020-01-06"}).text
     assert as_user("secretariat1").get("/my/day").status_code == 403
+
+
+def test_a_moved_appointment_downloads_with_the_same_uid_and_a_higher_sequence(as_user, db):
+    from icalendar import Calendar
+
+    patient = _patients_without_booking(db, 1, skip=80)[0]
+    booking = services.book(db, _free_slot(db, 20).id, patient.id, "office", "secretariat1")
+    db.commit()
+    client = as_user("secretariat1")
+
+    def event():
+        response = client.get(f"/bookings/{booking.id}/appointment.ics")
+        assert response.status_code == 200
+        return Calendar.from_ical(response.content).walk("VEVENT")[0]
+
+    before = event()
+    time.sleep(1.1)  # SEQUENCE counts whole seconds since the booking was made
+    services.move(db, booking, _free_slot(db, 30).id, "secretariat1")
+    db.commit()
+    after = event()
+    assert str(after["UID"]) == str(before["UID"])
+    assert after.decoded("DTSTART") != before.decoded("DTSTART")
+    assert int(after["SEQUENCE"]) > int(before["SEQUENCE"])
