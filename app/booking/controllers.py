@@ -84,6 +84,19 @@ def _live(booking: Booking) -> None:
         raise Conflict("Ce rendez-vous n'est plus prévu : pas de convocation à imprimer ni d'agenda à envoyer.")
 
 
+def _day_context(db_session: DbSession, day: dt.date, rows: list[Any]) -> dict[str, Any]:
+    """What a day list shows: the sessions' slots, the booked patients, and the days around."""
+    wanted = [b.patient_id for _, slots in rows for _, b in slots if b is not None]
+    return {
+        "day": day,
+        "rows": rows,
+        "patients": {p.id: p for p in db_session.scalars(select(Patient).where(Patient.id.in_(wanted)))},
+        "kinds": services.KINDS,
+        "previous": day - dt.timedelta(days=1),
+        "next": day + dt.timedelta(days=1),
+    }
+
+
 def _new_page(db_session: DbSession, patient_id: uuid.UUID, error: str = "", status: int = 200) -> Template:
     person = db_session.get(Patient, patient_id)
     if person is None:
@@ -331,27 +344,14 @@ class BookingPages(Controller):
         if site_id is None and clinician_id is None and sites:
             site_id = sites[0].id
         rows = services.day_list(db_session, day, site_id=site_id, clinician_id=clinician_id)
-        patients = {
-            p.id: p
-            for p in db_session.scalars(
-                select(Patient).where(
-                    Patient.id.in_([b.patient_id for _, slots in rows for _, b in slots if b is not None])
-                )
-            )
-        }
         return Template(
             "booking/day.html",
             context={
-                "day": day,
-                "rows": rows,
-                "patients": patients,
+                **_day_context(db_session, day, rows),
                 "sites": sites,
                 "clinicians": clinicians,
                 "site": site_id,
                 "clinician": clinician_id,
-                "kinds": services.KINDS,
-                "previous": day - dt.timedelta(days=1),
-                "next": day + dt.timedelta(days=1),
             },
         )
 
@@ -530,16 +530,4 @@ class MyConsultationsPage(Controller):
         rows = []
         if request.user.clinician_id is not None:
             rows = services.day_list(db_session, day, clinician_id=request.user.clinician_id)
-        wanted = [b.patient_id for _, slots in rows for _, b in slots if b is not None]
-        patients = {p.id: p for p in db_session.scalars(select(Patient).where(Patient.id.in_(wanted)))}
-        return Template(
-            "booking/my_day.html",
-            context={
-                "day": day,
-                "rows": rows,
-                "patients": patients,
-                "kinds": services.KINDS,
-                "previous": day - dt.timedelta(days=1),
-                "next": day + dt.timedelta(days=1),
-            },
-        )
+        return Template("booking/my_day.html", context=_day_context(db_session, day, rows))

@@ -236,7 +236,11 @@ def test_a_clinician_sees_the_patients_booked_into_their_own_sessions_and_nobody
     their_day = their_booking.starts_at.astimezone(services.PARIS).date()
     assert theirs.last_name.upper() not in client.get("/my/day", params={"date": their_day.isoformat()}).text
     assert "Vous n'avez pas de séance publiée" in client.get("/my/day", params={"date": "2020-01-06"}).text
-    assert as_user("secretariat1").get("/my/day").status_code == 403
+    assert f"/bookings/{my_booking.id}" not in page.text  # clinicians read; the secretariat changes bookings
+    secretary = as_user("secretariat1")
+    assert secretary.get("/my/day").status_code == 403
+    staff_list = secretary.get("/bookings/day", params={"date": day.isoformat(), "clinician": str(me.clinician_id)})
+    assert f"/bookings/{my_booking.id}" in staff_list.text
 
 
 def test_a_moved_appointment_downloads_with_the_same_uid_and_a_higher_sequence(as_user, db):
