@@ -23,6 +23,9 @@ from app.calendars.controllers import CalendarPages, help_calendars, ical_feed
 from app.clinicians.controllers import ClinicianApi, ClinicianPages
 from app.db.engine import get_engine, session_factory
 from app.patients.controllers import PatientApi, PatientPages
+from app.patients.duplicate_pages import DuplicatePages
+from app.patients.imports import CpamImportPages
+from app.patients.match_pages import MatchPages
 from app.patients.public import PublicRequestPages
 from app.patients.referrals import ReferralPages
 from app.rota.controllers import MyWeekPage, RotaPages
@@ -81,6 +84,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ClinicianPages,
             ClinicianApi,
             PatientPages,
+            CpamImportPages,
+            DuplicatePages,
+            MatchPages,
             PatientApi,
             PublicRequestPages,
             ReferralPages,

@@ -444,6 +444,70 @@ def import_sites(path: str, as_json: bool) -> None:
     )
 
 
+@import_.command("cpam")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--mode",
+    type=click.Choice(["valid_only", "all_or_nothing"]),
+    default="valid_only",
+    show_default=True,
+    help="valid_only : lignes valides écrites, rejetées listées ; all_or_nothing : rien s'il y a une erreur.",
+)
+@click.option("--list-date", help="Date de la liste (AAAA-MM-JJ), par défaut aujourd'hui.")
+@click.option("--rejected", "rejected_path", type=click.Path(dir_okay=False), help="Écrire les lignes rejetées (CSV).")
+@click.option("--json", "as_json", is_flag=True)
+def import_cpam(path: str, mode: str, list_date: str | None, rejected_path: str | None, as_json: bool) -> None:
+    """Import a CPAM list of patients without a GP (CSV or XLSX); exit 1 when lines were rejected."""
+    import datetime as dt
+    import time
+    from pathlib import Path
+
+    import app.db.models  # noqa: F401  (every table, for the foreign keys)
+    from app.audit.recorder import Actor, acting_as
+    from app.db.engine import session_scope
+    from app.patients.cpam import ImportRefused, import_list
+    from app.web.territory import current_territory
+
+    try:
+        day = dt.date.fromisoformat(list_date) if list_date else None
+    except ValueError:
+        _fail(as_json, f"date de liste invalide : {list_date!r} (AAAA-MM-JJ attendu)")
+    started = time.perf_counter()
+    file = Path(path)
+    try:
+        with acting_as(Actor(None, "system:import-cpam")), session_scope() as session:
+            result = import_list(
+                session, current_territory(), file.name, file.read_bytes(), mode=mode, actor="cli", list_date=day
+            )
+            item = result.record
+            payload: dict[str, Any] = {
+                "import": str(item.id),
+                "written": item.written,
+                "lines": item.lines,
+                "created": item.created,
+                "joined": item.joined,
+                "excluded": item.excluded,
+                "rejected": item.rejected,
+                "indicators": {k: getattr(item, k) for k in ("without_gp", "c2s", "over_70", "under_16", "ald")},
+                "errors": [{"line": e.line, "column": e.column, "message": e.message} for e in result.errors],
+                "wall_s": round(time.perf_counter() - started, 3),
+            }
+            if rejected_path and item.rejected_csv:
+                Path(rejected_path).write_text(item.rejected_csv, encoding="utf-8")
+    except ImportRefused as exc:
+        _fail(as_json, exc.message, path)
+    human = (
+        f"{payload['lines']} lignes : {payload['created']} nouvelles demandes ({payload['excluded']} exclues), "
+        f"{payload['joined']} rattachées, {payload['rejected']} rejetées"
+        + ("" if payload["written"] else " — rien n'a été écrit (tout ou rien)")
+        + f" en {payload['wall_s']:.1f} s."
+        + "".join(f"\n  ligne {e['line']}, {e['column']} : {e['message']}" for e in payload["errors"][:50])
+    )
+    _emit(payload, as_json, human)
+    if payload["rejected"]:
+        sys.exit(1)
+
+
 # --- referring-doctor assignment -----------------------------------------------------------
 @main.command()
 @click.option(
@@ -474,7 +538,13 @@ def match(problem_file: str | None, confirm: bool, as_json: bool) -> None:
 
         with acting_as(Actor(None, "system:match")), session_scope() as session:
             result = run(session, current_territory(), confirm=confirm)
-    saved = " (enregistré)." if confirm else "." if problem_file else " (rien n'est enregistré sans --confirm)."
+    saved = (
+        " (enregistré)."
+        if confirm
+        else "."
+        if problem_file
+        else " (propositions gardées pour la page d'attribution ; rien n'est attribué sans --confirm)."
+    )
     human = (
         f"{result['status']} en {result['wall_s']:.2f} s : {len(result['assignments'])} patients attribués, "
         f"{len(result['unassigned'])} sans médecin{saved}"

@@ -7,12 +7,21 @@ from app.calendars.models import CalendarFeed
 from app.clinicians.models import Clinician, clinician_site
 from app.db.base import Base, metadata
 from app.notifications.models import OutboxMessage
-from app.patients.models import ContactAttempt, Patient, PatientEvent, PatientRequest
+from app.patients.models import (
+    AssignmentProposal,
+    ContactAttempt,
+    CpamImport,
+    NotDuplicate,
+    Patient,
+    PatientEvent,
+    PatientRequest,
+)
 from app.rota.models import Booking, RotaDraft, RotaJob, RotaSession, Slot
 from app.sites.models import Site
 
 __all__ = [
     "ApiToken",
+    "AssignmentProposal",
     "AuditEntry",
     "AvailabilityException",
     "AvailabilityExtra",
@@ -22,6 +31,8 @@ __all__ = [
     "CalendarFeed",
     "Clinician",
     "ContactAttempt",
+    "CpamImport",
+    "NotDuplicate",
     "OutboxMessage",
     "Patient",
     "PatientEvent",

@@ -269,21 +269,54 @@ class PatientPages(Controller):
         return Redirect(path=f"/patients/{patient_id}")
 
     @get("/{patient_id:uuid}/declaration", sync_to_thread=True, name="patient_declaration")
-    def declaration(self, db_session: DbSession, patient_id: FromPath[uuid.UUID]) -> Template:
+    def declaration(
+        self, db_session: DbSession, patient_id: FromPath[uuid.UUID], doctor: FromQuery[str] = ""
+    ) -> Template:
+        """The declaration of choice, pre-filled: for the SMP doctor assigned, or (``?doctor=usual``)
+        for the GP the patient already sees, proposed first."""
         patient = _get(db_session, patient_id)
-        doctor = db_session.get(Clinician, patient.referring_clinician_id) if patient.referring_clinician_id else None
-        if doctor is None or patient.status not in (PatientStatus.ASSIGNED, PatientStatus.DECLARED):
+        context: dict[str, Any] = {
+            "patient": patient,
+            "commune": commune_name(patient.commune_insee),
+            "today": dt.datetime.now(PARIS).date(),
+        }
+        if doctor == "usual":
+            if not patient.usual_doctor:
+                raise Conflict("Aucun médecin habituel n'est indiqué pour ce patient.")
+            context.update(doctor_name=patient.usual_doctor, doctor_rpps="", doctor_place="")
+            return Template("patients/declaration.html", context=context)
+        assigned = db_session.get(Clinician, patient.referring_clinician_id) if patient.referring_clinician_id else None
+        if assigned is None or patient.status not in (PatientStatus.ASSIGNED, PatientStatus.DECLARED):
             raise Conflict("Pas de médecin attribué : la déclaration se prépare après l'attribution.")
-        return Template(
-            "patients/declaration.html",
-            context={
-                "patient": patient,
-                "doctor": doctor,
-                "commune": commune_name(patient.commune_insee),
-                "site_commune": commune_name(doctor.main_site.commune_insee) if doctor.main_site else "",
-                "today": dt.datetime.now(PARIS).date(),
-            },
+        site = assigned.main_site
+        context.update(
+            doctor_name=assigned.display_name,
+            doctor_rpps=assigned.rpps,
+            doctor_place=f"SMP {site.name}, {site.address} {commune_name(site.commune_insee)}" if site else "SMP",
         )
+        return Template("patients/declaration.html", context=context)
+
+    @post("/{patient_id:uuid}/usual-doctor", sync_to_thread=True, name="patient_usual_doctor")
+    def usual_doctor(
+        self, request: Request[User, Any, Any], db_session: DbSession, patient_id: FromPath[uuid.UUID], data: FormData
+    ) -> Redirect:
+        patient = _get(db_session, patient_id)
+        try:
+            lifecycle.usual_doctor_outcome(db_session, patient, str(data.get("outcome", "")), request.user.username)
+        except (Conflict, FieldErrors) as exc:
+            db_session.rollback()
+            flash(
+                request, exc.message if isinstance(exc, Conflict) else " ".join(exc.errors.values()), category="error"
+            )
+            return Redirect(path=f"/patients/{patient_id}")
+        flash(
+            request,
+            "Le médecin habituel devient le médecin traitant : le dossier sort de la liste."
+            if patient.usual_doctor_outcome == "accepted"
+            else "Refus du médecin habituel enregistré : le patient prend sa place sur la liste d'attente du SMP.",
+            category="success",
+        )
+        return Redirect(path=f"/patients/{patient_id}")
 
 
 class PatientApi(Controller):

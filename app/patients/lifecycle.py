@@ -17,7 +17,7 @@ from app.patients.models import (
     Patient,
     PatientStatus,
 )
-from app.patients.services import record_transition
+from app.patients.services import EXCLUSION_REASONS, record_transition
 
 S = PatientStatus
 NEXT: dict[str, tuple[str, ...]] = {
@@ -32,12 +32,6 @@ NEXT: dict[str, tuple[str, ...]] = {
     S.DECEASED: (),
 }
 """The transitions a person may make from the patient's page (assignment is the matching's)."""
-EXCLUSION_REASONS = {
-    "has_gp": "a déjà un médecin traitant sur le territoire",
-    "outside": "habite hors du territoire",
-    "duplicate": "demande en double",
-    "other": "autre motif",
-}
 WAITING_TOO_LONG_DAYS = 183
 
 
@@ -95,3 +89,27 @@ def record_contact(
             suspended = True
     session.commit()
     return suspended
+
+
+USUAL_DOCTOR_OUTCOMES = {"accepted": "accepte d'être le médecin traitant", "refused": "ne peut pas le prendre"}
+
+
+def usual_doctor_outcome(session: Session, patient: Patient, outcome: str, actor: str) -> Patient:
+    """The answer of the usual doctor, proposed first. Accepted: the patient has a referring doctor
+    outside the SMP and leaves the list (history kept). Refused: the patient takes their place in the
+    SMP's capacity, with their original request date. Commits."""
+    if outcome not in USUAL_DOCTOR_OUTCOMES:
+        raise FieldErrors({"outcome": "Indiquez la réponse du médecin habituel."})
+    immediate(session)
+    session.refresh(patient)
+    if not patient.usual_doctor_pending or patient.status not in (S.REQUESTED, S.ELIGIBLE, S.WAITING):
+        raise Conflict("Le médecin habituel n'est pas (ou plus) à solliciter pour ce dossier.")
+    patient.usual_doctor_outcome = outcome
+    if outcome == "accepted":
+        record_transition(session, patient, S.LEFT, actor, f"médecin habituel déclaré : {patient.usual_doctor}")
+    else:
+        record_transition(
+            session, patient, patient.status, actor, f"médecin habituel sollicité ({patient.usual_doctor}) : refus"
+        )
+    session.commit()
+    return patient

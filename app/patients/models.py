@@ -7,7 +7,7 @@ import uuid
 from enum import StrEnum
 
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, String
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
@@ -94,6 +94,15 @@ class Patient(Base):
     suspended_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
     """Set after three failed contact attempts in a row: the request is kept, off the active list."""
     exclusion_reason: Mapped[str] = mapped_column(String(255), default="")
+    usual_doctor: Mapped[str] = mapped_column(String(160), default="", server_default="")
+    """A GP the patient sees regularly without having declared them: proposed first."""
+    usual_doctor_outcome: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    """"" while the usual doctor is still to be proposed, then "accepted" or "refused"."""
+
+    @property
+    def usual_doctor_pending(self) -> bool:
+        """The usual doctor comes first: such a patient takes no place in the SMP's capacity yet."""
+        return bool(self.usual_doctor) and not self.usual_doctor_outcome
 
     def age_on(self, day: dt.date) -> int:
         years = day.year - self.birth_date.year
@@ -161,3 +170,58 @@ class ContactAttempt(Base):
     actor: Mapped[str] = mapped_column(String(80))
     note: Mapped[str] = mapped_column(String(255), default="")
     occurred_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class CpamImport(Base):
+    """One CPAM list imported: its counts (the CPTS action card's indicators come from them) and
+    the rejected lines, kept for download until the list is fixed and imported again."""
+
+    __tablename__ = "cpam_import"
+    __table_args__ = (CheckConstraint("mode IN ('all_or_nothing', 'valid_only')", name="mode_known"),)
+
+    filename: Mapped[str] = mapped_column(String(255))
+    list_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    """The date of the CPAM's extraction (not of the import)."""
+    mode: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(80))
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
+    lines: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    joined: Mapped[int] = mapped_column(Integer, default=0)
+    excluded: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    written: Mapped[bool] = mapped_column(Boolean, default=False)
+    """False when an all-or-nothing import was refused: nothing of it is in the database."""
+    without_gp: Mapped[int] = mapped_column(Integer, default=0)
+    c2s: Mapped[int] = mapped_column(Integer, default=0)
+    over_70: Mapped[int] = mapped_column(Integer, default=0)
+    under_16: Mapped[int] = mapped_column(Integer, default=0)
+    ald: Mapped[int] = mapped_column(Integer, default=0)
+    rejected_csv: Mapped[str] = mapped_column(Text, default="")
+    """The rejected lines as they came, with the line number and the reasons (patient data: staff only)."""
+
+
+class AssignmentProposal(Base):
+    """The 2–3 doctors the last matching run proposes for a waiting patient, for the coordinator
+    to confirm one by one (``chosen`` is the optimal assignment's pick) or in a batch."""
+
+    __tablename__ = "assignment_proposal"
+    __table_args__ = (UniqueConstraint("patient_id", "clinician_id", name="one_per_doctor"),)
+
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"), index=True)
+    clinician_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinician.id", ondelete="CASCADE"), index=True)
+    rank: Mapped[int] = mapped_column(Integer)
+    km: Mapped[float]
+    chosen: Mapped[bool] = mapped_column(Boolean, default=False)
+    tier: Mapped[int] = mapped_column(Integer)
+
+
+class NotDuplicate(Base):
+    """Two records a person checked and found to be two different people: not proposed again."""
+
+    __tablename__ = "not_duplicate"
+    __table_args__ = (UniqueConstraint("first_id", "second_id", name="one_pair"),)
+
+    first_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"), index=True)
+    second_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"))
+    actor: Mapped[str] = mapped_column(String(80))

@@ -56,13 +56,15 @@ class PublicRequestPages(Controller):
         values = form_values(data)
         if str(values.get("website", "")).strip():
             # The honeypot field is invisible to people: a robot filled it. Answer as usual, store nothing.
-            return Template("public/request_done.html", context={"reference": None, "joined": False})
+            return Template("public/request_done.html", context={"reference": None, "joined": False, "excluded": None})
         errors: dict[str, str] = {}
         if str(values.get("consent", "")) != "on":
             errors["consent"] = "Cochez la case pour accepter que vos données servent à traiter votre demande."
         try:
             # Every faulty field at once, the consent included: one round trip to fix them all.
-            PatientService(session=db_session).clean(values, current_territory(), dt.date.today(), unique_nir=False)
+            PatientService(session=db_session).clean(
+                values, current_territory(), dt.date.today(), unique_nir=False, allow_outside=True
+            )
         except FieldErrors as exc:
             errors.update(exc.errors)
         if errors:
@@ -76,7 +78,11 @@ class PublicRequestPages(Controller):
         # A second request never reveals the first one's reference (it could be someone else typing).
         return Template(
             "public/request_done.html",
-            context={"reference": None if intake.joined else intake.patient.reference, "joined": intake.joined},
+            context={
+                "reference": None if intake.joined else intake.patient.reference,
+                "joined": intake.joined,
+                "excluded": intake.excluded,
+            },
         )
 
     @get("/suivi", sync_to_thread=False, name="public_status")

@@ -61,7 +61,9 @@ class ReferralPages(Controller):
         if str(values.get("consent", "")) != "on":
             errors["consent"] = "Confirmez que le patient a accepté la transmission de ses coordonnées."
         try:
-            PatientService(session=db_session).clean(values, current_territory(), dt.date.today(), unique_nir=False)
+            PatientService(session=db_session).clean(
+                values, current_territory(), dt.date.today(), unique_nir=False, allow_outside=True
+            )
         except FieldErrors as exc:
             errors.update(exc.errors)
         if errors:

@@ -22,6 +22,19 @@ from app.patients.models import Channel, Patient, PatientEvent, PatientRequest, 
 from sites.communes import Territory, normalise
 
 MAX_AGE_YEARS = 120
+EXCLUSION_REASONS = {
+    "has_gp": "a déjà un médecin traitant sur le territoire",
+    "outside": "habite hors du territoire",
+    "duplicate": "demande en double",
+    "other": "autre motif",
+}
+
+
+def france() -> Territory:
+    """Every commune of France (cached): a request from outside the territory is recorded, then excluded."""
+    from app.clinicians.services import france as national
+
+    return national()
 
 
 class PatientRepository(SQLAlchemySyncRepository[Patient]):
@@ -36,8 +49,20 @@ class PatientService(SQLAlchemySyncRepositoryService[Patient, PatientRepository]
         return self.repository.session  # type: ignore[return-value]
 
     def clean(
-        self, data: Mapping[str, Any], territory: Territory, today: dt.date, *, unique_nir: bool = True
+        self,
+        data: Mapping[str, Any],
+        territory: Territory,
+        today: dt.date,
+        *,
+        unique_nir: bool = True,
+        allow_outside: bool = False,
+        require_contact: bool = True,
     ) -> dict[str, Any]:
+        """The patient's fields, typed, or ``FieldErrors`` with one French message per faulty field.
+
+        ``allow_outside``: a commune of France outside the territory is accepted (the request is then
+        recorded and excluded, with the reason); otherwise it is an error. ``require_contact``: a
+        phone or an e-mail is required (a CPAM list may carry neither)."""
         c = Collector(data)
         first = c.text("first_name", required=True, max_len=80, label="Le prénom")
         last = c.text("last_name", required=True, max_len=80, label="Le nom")
@@ -52,6 +77,8 @@ class PatientService(SQLAlchemySyncRepositoryService[Patient, PatientRepository]
             c.errors["sex"] = "Le sexe doit être F ou M."
         commune_text = c.text("commune", required=True, label="La commune")
         found = territory.matches(commune_text) if commune_text else []
+        if commune_text and not found and allow_outside:
+            found = france().matches(commune_text)
         if commune_text and len(found) != 1:
             c.errors["commune"] = (
                 "Plusieurs communes correspondent : précisez le code postal ou le code INSEE."
@@ -60,7 +87,7 @@ class PatientService(SQLAlchemySyncRepositoryService[Patient, PatientRepository]
             )
         phone = c.phone("phone")
         email = c.email("email")
-        if not phone and not email and "phone" not in c.errors and "email" not in c.errors:
+        if require_contact and not phone and not email and "phone" not in c.errors and "email" not in c.errors:
             c.errors["phone"] = "Indiquez un téléphone ou une adresse e-mail pour pouvoir recontacter le patient."
         nir = clean_nir(c.text("nir", max_len=25, label="Le numéro de sécurité sociale"))
         if nir and "nir" not in c.errors:
@@ -96,6 +123,7 @@ class PatientService(SQLAlchemySyncRepositoryService[Patient, PatientRepository]
             "fragile": c.boolean("fragile"),
             "needs_home_visit": c.boolean("needs_home_visit"),
             "needs_pmr": c.boolean("needs_pmr"),
+            "usual_doctor": c.text("usual_doctor", max_len=160, label="Le nom du médecin habituel"),
         }
 
     def next_reference(self, year: int) -> str:
@@ -159,6 +187,8 @@ class Intake:
     patient: Patient
     joined: bool
     """True when the request joined a patient already on file (no duplicate was created)."""
+    excluded: str | None = None
+    """The exclusion reason's key when the new request was excluded at once (``EXCLUSION_REASONS``)."""
 
 
 def submit_request(
@@ -173,10 +203,44 @@ def submit_request(
 ) -> Intake:
     """A request from any channel: validated, joined to the person's existing record when there is
     one, else a new patient in status "requested"; the request keeps its channel. Commits."""
-    service = PatientService(session=session)
     now = dt.datetime.now(dt.UTC)
-    values = service.clean(data, territory, now.date(), unique_nir=False)
-    usual = str(data.get("usual_doctor") or "").strip()[:160]
+    values = PatientService(session=session).clean(data, territory, now.date(), unique_nir=False, allow_outside=True)
+    intake = add_request(
+        session,
+        values,
+        territory,
+        channel=channel,
+        actor=actor,
+        referrer=referrer,
+        referred_by=referred_by,
+        has_gp=_yes(data.get("has_gp")),
+        now=now,
+    )
+    session.commit()
+    return intake
+
+
+def _yes(value: Any) -> bool:
+    return value is True or str(value or "").strip().lower() in {"1", "true", "on", "yes", "oui", "o"}
+
+
+def add_request(
+    session: Session,
+    values: dict[str, Any],
+    territory: Territory,
+    *,
+    channel: Channel,
+    actor: str,
+    referrer: str = "",
+    referred_by: uuid.UUID | None = None,
+    has_gp: bool = False,
+    now: dt.datetime,
+) -> Intake:
+    """Record one validated request (``values`` from ``PatientService.clean``), without committing:
+    joined to the person's record when there is one, else a new patient whose eligibility is
+    assessed at once — living outside the territory or having a referring doctor excludes them,
+    with the reason, in the history."""
+    usual = values.get("usual_doctor", "")
     existing = find_same_person(session, values["nir"], values["search_name"], values["birth_date"])
     if existing is not None:
         session.add(
@@ -189,13 +253,25 @@ def submit_request(
                 received_at=now,
             )
         )
-        session.commit()
+        if usual and not existing.usual_doctor:
+            existing.usual_doctor = usual
+        session.flush()
         return Intake(existing, joined=True)
     patient = _insert_new(
         session, values, channel=channel, actor=actor, referrer=referrer, referred_by=referred_by, usual=usual, now=now
     )
-    session.commit()
-    return Intake(patient, joined=False)
+    reason = None
+    if values["commune_insee"] not in territory:
+        reason = "outside"
+    elif has_gp:
+        reason = "has_gp"
+    if reason is not None:
+        patient.exclusion_reason = EXCLUSION_REASONS[reason]
+        record_transition(
+            session, patient, PatientStatus.EXCLUDED.value, "système : éligibilité", EXCLUSION_REASONS[reason]
+        )
+        session.flush()
+    return Intake(patient, joined=False, excluded=reason)
 
 
 def _insert_new(

@@ -54,7 +54,7 @@ def test_the_secretary_registers_a_request_and_gets_its_reference(as_user, db):
     [
         ({"nir": "258035313012399"}, "nir", "clé"),
         ({"nir": "1" + a_nir()[1:-2]}, "nir", ""),
-        ({"commune": "Nantes"}, "commune", "Commune inconnue"),
+        ({"commune": "Atlantide"}, "commune", "Commune inconnue"),
         ({"birth_date": "2099-01-01"}, "birth_date", "futur"),
         ({"phone": "", "email": ""}, "phone", "téléphone ou une adresse e-mail"),
         ({"sex": "X"}, "sex", "F ou M"),
