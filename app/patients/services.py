@@ -18,10 +18,13 @@ from app.audit.recorder import record
 from app.core.errors import FieldErrors
 from app.core.identifiers import clean_nir, nir_error
 from app.core.parsing import Collector
+from app.db.engine import immediate
 from app.patients.models import Channel, Patient, PatientEvent, PatientRequest, PatientStatus
 from sites.communes import Territory, normalise
 
 MAX_AGE_YEARS = 120
+REFERENCE_ATTEMPTS = 50
+"""On PostgreSQL, concurrent requests may pick the same next number; each loser tries the next one."""
 EXCLUSION_REASONS = {
     "has_gp": "a déjà un médecin traitant sur le territoire",
     "outside": "habite hors du territoire",
@@ -140,6 +143,7 @@ class PatientService(SQLAlchemySyncRepositoryService[Patient, PatientRepository]
         """Validate and insert a new patient (a NIR already on file is refused, not joined): the API's
         strict creation. The request and the history rows are written as for every channel."""
         now = dt.datetime.now(dt.UTC)
+        immediate(self.session)  # see submit_request
         values = self.clean(data, territory, now.date())
         try:
             patient = _insert_new(
@@ -204,6 +208,9 @@ def submit_request(
     """A request from any channel: validated, joined to the person's existing record when there is
     one, else a new patient in status "requested"; the request keeps its channel. Commits."""
     now = dt.datetime.now(dt.UTC)
+    # The write lock first (SQLite): the look-up of the same person and the insert must not race
+    # another request for the same person, nor fail upgrading a read snapshot to a write.
+    immediate(session)
     values = PatientService(session=session).clean(data, territory, now.date(), unique_nir=False, allow_outside=True)
     intake = add_request(
         session,
@@ -286,19 +293,19 @@ def _insert_new(
     now: dt.datetime,
 ) -> Patient:
     """A new patient in status "requested", with its request and its first history row, flushed.
-    Retries the reference number if a concurrent request took it; an IntegrityError that is not
-    about the reference (a NIR taken meanwhile) is raised to the caller."""
+    Retries the reference number if a concurrent request took it — inside a savepoint, so that the
+    caller's transaction (a whole CPAM list) keeps what it already wrote; an IntegrityError that
+    is not about the reference (a NIR taken meanwhile) is raised to the caller."""
     service = PatientService(session=session)
-    for _attempt in range(5):
+    for _attempt in range(REFERENCE_ATTEMPTS):
         reference = service.next_reference(now.year)
         patient = Patient(
             **values, reference=reference, channel=channel.value, status=PatientStatus.REQUESTED.value, requested_at=now
         )
-        session.add(patient)
         try:
-            session.flush()
+            with session.begin_nested():
+                session.add(patient)
         except IntegrityError:
-            session.rollback()
             if session.scalar(select(Patient.id).where(Patient.reference == reference)) is None:
                 raise
             continue

@@ -252,3 +252,32 @@ def test_a_departing_clinicians_panel_goes_to_the_others_priority_patients_first
     for p in panel:
         p = _fresh(db, Patient, p.id)
         assert p.referring_clinician_id not in (None, departing_gp.id) and p.status == "assigned"
+
+
+def test_requests_arriving_together_all_get_a_distinct_reference(engine, demo):
+    """Eight requests at the same moment (the public form, the desk, a CPAM import): none fails,
+    each gets its own number."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from app.audit.recorder import Actor, acting_as
+    from app.db.engine import session_scope
+
+    base = _name()
+
+    def one(i: int) -> str:
+        with acting_as(Actor(None, "tests")), session_scope(engine) as session:
+            data = {
+                "last_name": f"{base}{'abcdefgh'[i]}",
+                "first_name": "Simultané",
+                "birth_date": "1990-01-01",
+                "sex": "M",
+                "commune": "Laval",
+                "phone": "0600000000",
+            }
+            return submit_request(
+                session, data, current_territory(), channel=Channel.PUBLIC_FORM, actor="t"
+            ).patient.reference
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        references = list(pool.map(one, range(8)))
+    assert len(set(references)) == 8
