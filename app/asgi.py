@@ -28,6 +28,7 @@ from app.patients.imports import CpamImportPages
 from app.patients.match_pages import MatchPages
 from app.patients.public import PublicRequestPages
 from app.patients.referrals import ReferralPages
+from app.reports.controllers import CommitteePages
 from app.rota.controllers import MyWeekPage, RotaPages
 from app.settings import Settings, get_settings
 from app.sites.controllers import SiteApi, SitePages
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CpamImportPages,
             DuplicatePages,
             MatchPages,
+            CommitteePages,
             PatientApi,
             PublicRequestPages,
             ReferralPages,

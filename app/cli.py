@@ -559,6 +559,32 @@ def _fail(as_json: bool, message: str, path: str | None = None) -> NoReturn:
     raise click.ClickException(message)
 
 
+# --- steering committee ---------------------------------------------------------------------
+@main.group()
+def report() -> None:
+    """The steering committee's figures."""
+
+
+@report.command("capacity")
+@click.option("--json", "as_json", is_flag=True)
+def report_capacity(as_json: bool) -> None:
+    """Capacity and enrolment against the target, with the projected date (raw counts: run it on the server)."""
+    import app.db.models  # noqa: F401  (every table)
+    from app.db.engine import session_scope
+    from app.reports.controllers import report_for
+
+    with session_scope() as session:
+        payload = report_for(session).contract()
+    human = (
+        f"{payload['enrolled']} patients suivis sur un objectif de {payload['target']}, "
+        f"{payload['waiting']} en attente ; "
+        f"capacité {payload['panel_capacity']} places ; {payload['weekly_slots']} créneaux par semaine pour "
+        f"{payload['weekly_demand']} consultations attendues ; objectif atteint le "
+        f"{payload['projection_date'] or '— (' + payload['projection_reason'] + ')'}."
+    )
+    _emit(payload, as_json, human)
+
+
 # --- benchmarks -----------------------------------------------------------------------------
 @main.group()
 def bench() -> None:
@@ -740,6 +766,21 @@ def bench_http(
         workers=workers,
         think_ms=think_ms,
     )
+    _emit(figures, as_json, format_figures(figures))
+
+
+@bench.command("report")
+@click.option(
+    "--database-url", default=None, help="An EMPTY PostgreSQL database to use (default: a temporary SQLite file)."
+)
+@click.option("--patients", default=100_000, show_default=True, type=int)
+@click.option("--json", "as_json", is_flag=True)
+def bench_report(database_url: str | None, patients: int, as_json: bool) -> None:
+    """The committee dashboard's server time with N patients and two years of history."""
+    from app.bench.report import format_figures, run
+    from app.settings import normalise_database_url
+
+    figures = run(normalise_database_url(database_url) if database_url else None, patients=patients)
     _emit(figures, as_json, format_figures(figures))
 
 

@@ -81,6 +81,12 @@ class Settings:
     """Public address of the application, used in calendar feed URLs (``SMP_BASE_URL``)."""
     page_size: int = 25
     """Rows per page on long lists."""
+    target_patients: int = 10_000
+    """The SMP's enrolment target (``SMP_TARGET_PATIENTS``)."""
+    visits_per_year: int = 4
+    """Expected consultations per enrolled patient and year, for the demand (``SMP_VISITS_PER_YEAR``)."""
+    annual_budget_eur: int = 561_600
+    """The SMP's annual budget in euros (``SMP_ANNUAL_BUDGET``), for the cost per patient and consultation."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -115,6 +121,9 @@ def load_settings() -> Settings:
         solver_workers=_int_env("SMP_SOLVER_WORKERS", 8, 1),
         solver_seed=_int_env("SMP_SOLVER_SEED", 0, 0),
         base_url=os.environ.get("SMP_BASE_URL", "http://127.0.0.1:8000"),
+        target_patients=_int_env("SMP_TARGET_PATIENTS", 10_000, 1),
+        visits_per_year=_int_env("SMP_VISITS_PER_YEAR", 4, 1),
+        annual_budget_eur=_int_env("SMP_ANNUAL_BUDGET", 561_600, 0),
     )
 
 

@@ -25,7 +25,7 @@ from app.audit import recorder
 from app.clinicians.models import Clinician, ClinicianRole
 from app.core.identifiers import luhn_check_digit, nir_key
 from app.db.engine import analyze
-from app.patients.models import Channel, Patient, PatientStatus
+from app.patients.models import Channel, Patient, PatientEvent, PatientStatus
 from app.sites.models import Site
 from seeds import names
 from sites.catalogue import SiteSpec, parse_catalogue
@@ -328,6 +328,48 @@ def _patient_rows(
     return rows
 
 
+def _event_rows(rng: random.Random, patients: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each synthetic patient's history, consistent with their status: the request, then the
+    waiting list or the exclusion, then the assignment (and the signature) some weeks later — so
+    that the committee's monthly curves have a past to show."""
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    rows: list[dict[str, Any]] = []
+
+    def add(row: dict[str, Any], before: str, after: str, at: dt.datetime) -> None:
+        rows.append(
+            {
+                "id": uuid.UUID(bytes=uuid7().bytes),
+                "patient_id": row["id"],
+                "from_status": before,
+                "to_status": after,
+                "actor": "démo",
+                "note": "",
+                "occurred_at": min(at, now),
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+
+    for row in patients:
+        start: dt.datetime = row["requested_at"]
+        span = max((now - start).total_seconds(), 3600.0)
+        add(row, "", "requested", start)
+        status = row["status"]
+        if status == "requested":
+            continue
+        if status == "excluded":
+            add(row, "requested", "excluded", start + dt.timedelta(seconds=span * 0.05))
+            continue
+        waiting_at = start + dt.timedelta(seconds=span * rng.uniform(0.01, 0.05))
+        add(row, "requested", "waiting", waiting_at)
+        if status in ("assigned", "declared"):
+            assigned_at = waiting_at + dt.timedelta(seconds=(now - waiting_at).total_seconds() * rng.uniform(0.2, 0.9))
+            add(row, "waiting", "assigned", assigned_at)
+            if status == "declared":
+                add(row, "assigned", "declared", assigned_at + dt.timedelta(days=rng.randint(3, 21)))
+    return rows
+
+
 # Wanted sessions per opening half-day (rooms minus a margin): Laval fills 2 of its 4 rooms.
 SITE_TARGETS = {"Laval": 2, "Château-Gontier-sur-Mayenne": 1, "Mayenne": 1, "Évron": 1, "Ernée": 1}
 
@@ -483,6 +525,9 @@ def seed_demo(
     batch = 5000
     for start in range(0, len(missing), batch):
         session.execute(insert(Patient), missing[start : start + batch])
+    events = _event_rows(random.Random(seed + 3), missing)
+    for start in range(0, len(events), batch):
+        session.execute(insert(PatientEvent), events[start : start + batch])
     if missing:
         recorder.record(session, "bulk_create", "patient", "*", f"démo : {len(missing)} patients synthétiques")
     report.patients_created = len(missing)

@@ -161,6 +161,14 @@ def store_proposals(session: Session, solution: m.Solution) -> int:
     return len(rows)
 
 
+def lock_clinician(session: Session, clinician_id: uuid.UUID) -> Clinician | None:
+    """The clinician, row-locked until commit (PostgreSQL; SQLite holds the whole write lock), so
+    that two confirmations cannot both take a doctor's last place."""
+    return session.scalars(
+        select(Clinician).where(Clinician.id == clinician_id).with_for_update(of=Clinician.__table__)
+    ).first()
+
+
 def places_left(session: Session, clinician: Clinician) -> int:
     panel = session.scalar(
         select(func.count()).where(Patient.referring_clinician_id == clinician.id, Patient.status.in_(ENROLLED))
@@ -184,8 +192,10 @@ def confirm_one(session: Session, patient_id: uuid.UUID, clinician_id: uuid.UUID
         session.execute(delete(AssignmentProposal).where(AssignmentProposal.patient_id == patient_id))
         session.commit()
         raise Conflict("Ce patient n'est plus en attente d'un médecin : sa proposition est retirée.")
-    doctor = session.get(Clinician, clinician_id)
-    if doctor is None or not doctor.is_active_on(dt.datetime.now(PARIS).date()) or places_left(session, doctor) <= 0:
+    doctor = lock_clinician(session, clinician_id)
+    if doctor is None or not doctor.is_active_on(dt.datetime.now(PARIS).date()):
+        raise Conflict("Ce médecin n'exerce plus au SMP : choisissez une autre proposition.")
+    if places_left(session, doctor) <= 0:
         raise Conflict("Ce médecin n'a plus de place dans sa patientèle : choisissez une autre proposition.")
     _assign(session, patient, doctor.id, actor, f"proposition {proposal.rank} confirmée ({proposal.km:.1f} km)")
     session.commit()
@@ -208,8 +218,9 @@ def confirm_batch(session: Session, actor: str) -> dict[str, int]:
     confirmed = skipped = 0
     for pick in picks:
         if pick.clinician_id not in left:
-            doctor = session.get(Clinician, pick.clinician_id)
-            left[pick.clinician_id] = places_left(session, doctor) if doctor is not None else 0
+            doctor = lock_clinician(session, pick.clinician_id)
+            active = doctor is not None and doctor.is_active_on(dt.datetime.now(PARIS).date())
+            left[pick.clinician_id] = places_left(session, doctor) if doctor is not None and active else 0
         patient = session.get(Patient, pick.patient_id)
         if patient is None or pick.patient_id not in still_waiting or left[pick.clinician_id] <= 0:
             skipped += 1
@@ -242,6 +253,9 @@ def reassign_panel(session: Session, territory: Territory, departing: Clinician,
     problem = m.Problem(doctors=(*doctors, placeholder), patients=(), proposals=3)
     solution = m.reassign_departing(problem, placeholder.id, panel)
     note = f"départ de {departing.display_name}"
+    # The departing doctor takes no new patient from now on, and their pending proposals go.
+    departing.panel_cap = 0
+    session.execute(delete(AssignmentProposal).where(AssignmentProposal.clinician_id == departing.id))
     moved = back = 0
     for a in solution.assignments:
         patient = session.get(Patient, uuid.UUID(a.patient))

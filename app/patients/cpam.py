@@ -18,6 +18,7 @@ import csv
 import datetime as dt
 import io
 import re
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -121,13 +122,31 @@ def read_table(filename: str, content: bytes) -> pd.DataFrame:
                 sep = csv.Sniffer().sniff(sample.splitlines()[0] if sample else "", delimiters=";,\t|").delimiter
             except csv.Error:
                 sep = ";"
-            frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=True)
+            # index_col=False: a trailing separator must not turn the first column into an index;
+            # blank lines are kept (then skipped below) so that line numbers match the file's.
+            with warnings.catch_warnings():
+                # A trailing separator on the data lines is expected (and harmless with index_col=False).
+                warnings.simplefilter("ignore", pd.errors.ParserWarning)
+                frame = pd.read_csv(
+                    io.StringIO(text),
+                    sep=sep,
+                    dtype=str,
+                    keep_default_na=False,
+                    skip_blank_lines=False,
+                    index_col=False,
+                )
         else:
             raise ImportRefused("Format non pris en charge : envoyez un fichier .csv ou .xlsx.")
     except ImportRefused:
         raise
     except Exception as exc:  # pandas/openpyxl raise many kinds for a damaged file
         raise ImportRefused(f"Le fichier n'a pas pu être lu ({type(exc).__name__}) : vérifiez son format.") from None
+    # A spreadsheet's own line numbers (header = 1) survive the removal of blank lines.
+    frame.index = pd.RangeIndex(2, len(frame) + 2)
+    if len(frame):
+        frame = frame[~frame.astype(str).apply(lambda column: column.str.strip() == "").all(axis=1)]
+    # A file of rejected lines downloaded from here can be fixed and imported again as it is.
+    frame = frame.drop(columns=[c for c in ("ligne", "erreurs") if c in frame.columns])
     if frame.empty:
         raise ImportRefused("Le fichier ne contient aucune ligne de patient.")
     if len(frame) > MAX_LINES:
@@ -136,6 +155,8 @@ def read_table(filename: str, content: bytes) -> pd.DataFrame:
 
 
 def _decode(content: bytes) -> str:
+    if content[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text"
+        return content.decode("utf-16")
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return content.decode(encoding)
@@ -165,8 +186,14 @@ def map_columns(headers: list[str]) -> dict[str, str]:
     return mapping
 
 
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
 def _date(text: str) -> str | None:
     text = text.strip()
+    if re.fullmatch(r"\d{4,5}(\.0)?", text):  # an Excel date serial read as a number
+        serial = int(float(text))
+        return (EXCEL_EPOCH + dt.timedelta(days=serial)).isoformat() if 366 <= serial <= 80_000 else None
     for fmt in DATE_FORMATS:
         try:
             return dt.datetime.strptime(text, fmt).date().isoformat()
@@ -191,6 +218,12 @@ def line_values(
     ``insee_name`` names the commune of an INSEE code: a column of INSEE codes is read as such
     (``53200`` is also a postal code of another commune)."""
     cell = {f: str(row.get(h, "") or "").strip() for f, h in mapping.items()}
+    # Spreadsheets store codes and phone numbers as numbers: restore their leading zeros.
+    for code in ("commune", "postal_code"):
+        if re.fullmatch(r"\d{4}(\.0)?", cell.get(code, "")):
+            cell[code] = str(int(float(cell[code]))).zfill(5)
+    if re.fullmatch(r"[1-9]\d{8}(\.0)?", cell.get("phone", "")):
+        cell["phone"] = "0" + str(int(float(cell["phone"])))
     errors: dict[str, str] = {}
     data: dict[str, Any] = {k: cell.get(k, "") for k in ("nir", "last_name", "first_name", "address", "phone", "email")}
     data["usual_doctor"] = cell.get("usual_doctor", "")
@@ -249,8 +282,7 @@ def import_list(
 
     valid: list[tuple[int, dict[str, Any], bool]] = []
     errors: list[LineError] = []
-    for index, row in enumerate(frame.to_dict(orient="records")):
-        line = index + 2  # the header is line 1
+    for line, row in zip(frame.index, frame.to_dict(orient="records"), strict=True):
         data, found = line_values(row, mapping, insee_name)
         try:
             values = service.clean(data, territory, today, unique_nir=False, allow_outside=True, require_contact=False)
@@ -326,7 +358,7 @@ def _rejected_csv(frame: pd.DataFrame, errors: list[LineError]) -> str:
     by_line: dict[int, list[LineError]] = {}
     for e in errors:
         by_line.setdefault(e.line, []).append(e)
-    rows = frame.iloc[[line - 2 for line in sorted(by_line)]].copy()
+    rows = frame.loc[sorted(by_line)].copy()
     rows.insert(
         0, "erreurs", ["; ".join(f"{e.column} : {e.message}" for e in by_line[line]) for line in sorted(by_line)]
     )

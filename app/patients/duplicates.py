@@ -9,6 +9,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -32,9 +33,13 @@ from app.rota.models import Booking
 SIMILARITY = 0.75
 """Names at least this similar (difflib ratio on the accent-free ``last first``) are proposed."""
 ADVANCED = {
-    PatientStatus.DECLARED.value: 3,
-    PatientStatus.ASSIGNED.value: 2,
+    PatientStatus.REQUESTED.value: 1,
+    PatientStatus.ELIGIBLE.value: 2,
+    PatientStatus.WAITING.value: 3,
+    PatientStatus.ASSIGNED.value: 4,
+    PatientStatus.DECLARED.value: 5,
 }
+"""How far a request went: a merge keeps the further one (closed or excluded records never win)."""
 
 
 @dataclass(frozen=True)
@@ -61,8 +66,10 @@ def likely_pairs(session: Session, limit: int = 200) -> list[Pair]:
         .having(func.count() > 1)
         .subquery()
     )
-    candidates = session.scalars(
-        select(Patient)
+    # Columns only: records are loaded (and their reading audited) for the pairs shown, not for
+    # every candidate compared.
+    candidates = session.execute(
+        select(Patient.id, Patient.search_name, Patient.birth_date, Patient.commune_insee, Patient.nir)
         .join(
             groups,
             and_(groups.c.birth_date == Patient.birth_date, groups.c.commune_insee == Patient.commune_insee),
@@ -71,10 +78,10 @@ def likely_pairs(session: Session, limit: int = 200) -> list[Pair]:
         .order_by(Patient.birth_date, Patient.commune_insee, Patient.requested_at)
     ).all()
     judged = {(a, b) for a, b in session.execute(select(NotDuplicate.first_id, NotDuplicate.second_id))}
-    by_key: dict[tuple[object, str], list[Patient]] = {}
-    for p in candidates:
-        by_key.setdefault((p.birth_date, p.commune_insee), []).append(p)
-    pairs: list[Pair] = []
+    by_key: dict[tuple[object, str], list[Any]] = {}
+    for row in candidates:
+        by_key.setdefault((row.birth_date, row.commune_insee), []).append(row)
+    scored: list[tuple[float, uuid.UUID, uuid.UUID]] = []
     for group in by_key.values():
         for i, a in enumerate(group):
             for b in group[i + 1 :]:
@@ -84,9 +91,13 @@ def likely_pairs(session: Session, limit: int = 200) -> list[Pair]:
                     continue
                 score = similarity(a.search_name, b.search_name)
                 if score >= SIMILARITY:
-                    pairs.append(Pair(a, b, score))
-    pairs.sort(key=lambda p: -p.score)
-    return pairs[:limit]
+                    scored.append((score, a.id, b.id))
+    scored.sort(key=lambda t: -t[0])
+    scored = scored[:limit]
+    wanted = {i for _s, a, b in scored for i in (a, b)}
+    records = {p.id: p for p in session.scalars(select(Patient).where(Patient.id.in_(wanted)))} if wanted else {}
+    pairs = [Pair(records[a], records[b], score) for score, a, b in scored if a in records and b in records]
+    return pairs
 
 
 def _key(a: uuid.UUID, b: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID]:
@@ -119,9 +130,22 @@ def merge(session: Session, keep_id: uuid.UUID, drop_id: uuid.UUID, actor: str) 
     if keep.nir and drop.nir and keep.nir != drop.nir:
         raise Conflict("Les deux dossiers ont des numéros de sécurité sociale différents : ce sont deux personnes.")
     nir = keep.nir or drop.nir
-    for name in ("address", "phone", "email", "usual_doctor"):
+    live = (Booking.status == "booked",)
+    for mine in session.scalars(select(Booking).where(Booking.patient_id == drop.id, *live)):
+        clash = session.scalar(
+            select(Booking.id).where(
+                Booking.patient_id == keep.id, *live, Booking.starts_at < mine.ends_at, Booking.ends_at > mine.starts_at
+            )
+        )
+        if clash is not None:
+            raise Conflict(
+                "Les deux dossiers ont des rendez-vous qui se chevauchent : annulez l'un d'eux avant de fusionner."
+            )
+    for name in ("address", "phone", "email"):
         if not getattr(keep, name) and getattr(drop, name):
             setattr(keep, name, getattr(drop, name))
+    if drop.usual_doctor and (not keep.usual_doctor or (drop.usual_doctor_outcome and not keep.usual_doctor_outcome)):
+        keep.usual_doctor, keep.usual_doctor_outcome = drop.usual_doctor, drop.usual_doctor_outcome
     for flag in ("ald", "c2s", "fragile", "needs_home_visit", "needs_pmr"):
         setattr(keep, flag, getattr(keep, flag) or getattr(drop, flag))
     keep.requested_at = min(keep.requested_at, drop.requested_at)

@@ -121,6 +121,6 @@ class CpamImportPages(Controller):
         db_session.commit()
         return Response(
             ("\ufeff" + item.rejected_csv).encode("utf-8"),
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="lignes-rejetees-{item.list_date}.csv"'},
         )

@@ -2,6 +2,7 @@
 nothing written or the valid lines written with every rejected line listed for download."""
 
 import io
+import re
 import uuid
 
 from openpyxl import Workbook
@@ -142,3 +143,41 @@ def test_smp_import_cpam_prints_the_errors_and_exits_1_when_lines_are_rejected(t
     clean.write_text(HEADER + f"\n;{tag}z;Yves;01/01/1980;M;Laval;;;non;non;;\n")
     ok = smp("import", "cpam", str(clean), "--json")
     assert ok.returncode == 0 and json.loads(ok.stdout)["created"] == 1
+
+
+def test_the_downloaded_rejected_lines_can_be_fixed_and_imported_again(as_user, db):
+    tag = _tag()
+    client = as_user("secretariat1")
+    _upload(client, "premier.csv", _csv(tag))
+    db.rollback()
+    item = db.scalar(
+        select(CpamImport).where(CpamImport.filename == "premier.csv").order_by(CpamImport.imported_at.desc())
+    )
+    rejected = client.get(f"/patients/imports/{item.id}/rejected.csv").content
+    # Re-imported as it is (still wrong): listed again, no 500; then fixed: imported.
+    again = _upload(client, "rejets.csv", rejected)
+    assert again.status_code == 200 and "Lignes rejetées (2)" in again.text
+    fixed = rejected.decode("utf-8-sig").replace("31/02/1990", "28/02/1990").replace("Atlantide", "Laval").encode()
+    done = _upload(client, "rejets-corriges.csv", fixed)
+    assert "2 ligne(s) importée(s), aucune erreur" in done.text
+    assert {f"{tag}b", f"{tag}e"} <= set(_patients(db, tag))
+
+
+def test_line_numbers_survive_blank_lines_and_a_trailing_separator(as_user, db):
+    tag = _tag()
+    content = "\n".join(
+        [
+            "Nom;Prénom;Date de naissance;Sexe;Commune;Téléphone",
+            f"{tag}a;Anne;01/02/1950;F;Laval;612345678;",
+            "",
+            f"{tag}b;Bruno;30/02/1961;M;Laval;;",
+            f"{tag}c;Chloé;2012-03-03;F;Craon;;",
+        ]
+    ).encode()
+    client = as_user("secretariat2")
+    page = _upload(client, "lignes.csv", content)
+    assert "Lignes rejetées (1)" in page.text
+    assert re.search(r'<th scope="row" class="num">4</th><td>Date de naissance', page.text)
+    patients = _patients(db, tag)
+    assert patients[f"{tag}a"].phone.replace(" ", "") == "0612345678"  # the spreadsheet's lost leading zero
+    assert patients[f"{tag}c"].commune_insee == "53084"

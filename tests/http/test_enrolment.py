@@ -281,3 +281,47 @@ def test_requests_arriving_together_all_get_a_distinct_reference(engine, demo):
     with ThreadPoolExecutor(max_workers=8) as pool:
         references = list(pool.map(one, range(8)))
     assert len(set(references)) == 8
+
+
+def test_a_merge_refuses_two_records_booked_at_the_same_time(as_user, db):
+    from app.booking import services as booking
+
+    base = _name()
+    a = _request(db, last_name=f"{base}el", first_name="Rémi", birth_date="1966-06-06", commune="Laval").patient
+    b = _request(db, last_name=f"{base}elle", first_name="Rémi", birth_date="1966-06-06", commune="Laval").patient
+    rows = db.execute(
+        booking.free_slots_query(start=dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).offset(150).limit(2000)
+    ).all()
+    by_time: dict = {}
+    for row in rows:
+        by_time.setdefault(row[0].starts_at, []).append(row[0])
+    first, second = next(slots for slots in by_time.values() if len(slots) >= 2)[:2]
+    first_id, second_id = first.id, second.id
+    booking.book(db, first_id, a.id, "office", "tests")
+    booking.book(db, second_id, b.id, "office", "tests")
+    client = as_user("secretariat1")
+    page = _post(
+        client,
+        "/patients/duplicates/merge",
+        {"keep": str(a.id), "first": str(a.id), "second": str(b.id)},
+        f"/patients/duplicates/{a.id}/{b.id}",
+    )
+    assert "se chevauchent" in page.text, _main(page)
+    db.rollback()
+    assert db.scalar(select(func.count()).where(Patient.id.in_([a.id, b.id]))) == 2
+
+
+def test_a_departed_doctor_gets_no_more_patients(as_user, db, departing_gp):
+    patient = _waiting(db, commune="Laval")
+    client = as_user("coordination")
+    _post(client, f"/patients/match/departure/{departing_gp.id}", {}, f"/patients/match/departure/{departing_gp.id}")
+    gp = _fresh(db, Clinician, departing_gp.id)
+    assert gp.panel_cap == 0
+    # A proposal left over for a doctor who no longer practises is skipped by the batch.
+    gp.active_to = dt.date.today() - dt.timedelta(days=1)
+    db.execute(delete(AssignmentProposal))
+    db.add(AssignmentProposal(patient_id=patient.id, clinician_id=gp.id, rank=1, km=1.0, chosen=True, tier=3))
+    db.commit()
+    page = _post(client, "/patients/match/confirm-all", {}, "/patients/match")
+    assert "0 attribution(s) confirmée(s) ; 1 passée(s)" in page.text, _main(page)
+    assert _fresh(db, Patient, patient.id).status == "waiting"
