@@ -128,6 +128,26 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def start_server(url: str, var_dir: str, workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
+    """`smp serve` on a free port against ``url``, once it answers ``/healthz``: the process and its base URL."""
+    port = _free_port()
+    env = {**os.environ, "SMP_DATABASE_URL": url, "SMP_VAR_DIR": var_dir}
+    server = subprocess.Popen(  # noqa: S603 - our own command
+        [str(Path(sys.executable).parent / "smp"), "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    return server, base
+
+
 def run(
     database_url: str | None,
     *,
@@ -157,22 +177,8 @@ def run(
     engine.dispose()
     prepared_s = time.perf_counter() - started
 
-    port = _free_port()
-    env = {**os.environ, "SMP_DATABASE_URL": url, "SMP_VAR_DIR": tmp.name}
-    server = subprocess.Popen(  # noqa: S603 - our own command
-        [str(Path(sys.executable).parent / "smp"), "serve", "--port", str(port), "--workers", str(workers)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server, base = start_server(url, tmp.name, workers)
     try:
-        for _ in range(200):
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
         latencies: dict[str, list[float]] = {"search": [], "book": []}
         outcomes: dict[str, int] = {"201": 0, "409": 0, "other_4xx": 0, "5xx": 0, "errors": 0}
         lock = threading.Lock()

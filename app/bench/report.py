@@ -3,11 +3,9 @@ history (requests, assignments) and a year of published sessions, served by the 
 
 from __future__ import annotations
 
-import os
+import datetime as dt
 import re
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -16,7 +14,7 @@ from typing import Any
 import httpx
 
 from app.audit.recorder import Actor, acting_as
-from app.bench.http import _free_port, publish_year
+from app.bench.http import publish_year, start_server
 from app.db.engine import analyze, make_engine, session_scope
 from app.db.migrate import upgrade
 from app.reports.figures import build_report
@@ -35,8 +33,6 @@ def run(database_url: str | None, *, patients: int = 100_000, repeats: int = 10)
         publish_year(session)
         analyze(session)
     prepared_s = time.perf_counter() - started
-    import datetime as dt
-
     compute: list[float] = []
     with session_scope(engine) as session:
         for _ in range(repeats):
@@ -48,23 +44,9 @@ def run(database_url: str | None, *, patients: int = 100_000, repeats: int = 10)
         events = report.trend["new"].sum()
     engine.dispose()
 
-    port = _free_port()
-    env = {**os.environ, "SMP_DATABASE_URL": url, "SMP_VAR_DIR": tmp.name}
-    server = subprocess.Popen(  # noqa: S603 - our own command
-        [str(Path(sys.executable).parent / "smp"), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server, base = start_server(url, tmp.name)
     pages: list[float] = []
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
         with httpx.Client(base_url=base, timeout=60) as client:
             form = client.get("/login").text
             token = re.search(r'name="_csrf_token" value="([^"]+)"', form)

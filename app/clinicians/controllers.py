@@ -16,7 +16,7 @@ from sqlalchemy import func, or_, select
 
 from app.clinicians.models import CLINICIAN_ROLE_LABELS, Clinician, ClinicianRole
 from app.clinicians.schemas import ClinicianCreate, ClinicianOut, ClinicianUpdate, clinician_out
-from app.clinicians.services import ClinicianService, france
+from app.clinicians.services import INTERN_OUTCOMES, ClinicianService, france
 from app.core.errors import FieldErrors
 from app.core.parsing import clean_query
 from app.settings import get_settings
@@ -57,6 +57,7 @@ def _form_context(
         "sites": sites,
         "supervisors": [s for s in supervisors if clinician is None or s.id != clinician.id],
         "roles": CLINICIAN_ROLE_LABELS,
+        "intern_outcomes": INTERN_OUTCOMES,
     }
 
 

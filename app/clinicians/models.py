@@ -82,6 +82,8 @@ class Clinician(Base):
     # Interns only.
     semester_start: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     semester_end: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    intern_outcome: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    """After the semester: "settled" (set up practice in the territory), "left", or "" (not known yet)."""
     university_halfdays: Mapped[list[str]] = mapped_column(JSON, default=list)
     supervisor_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("clinician.id", ondelete="SET NULL"), nullable=True

@@ -20,6 +20,12 @@ from app.sites.models import Site
 from sites.communes import Territory, load_all_communes
 
 MAX_HALFDAYS_PER_WEEK = len(WORKING_HALFDAYS)
+INTERN_OUTCOMES = {
+    "": "pas encore connu",
+    "settled": "installé·e sur le territoire",
+    "left": "parti·e hors du territoire",
+}
+"""What became of an intern after the semester (the committee counts who settled)."""
 
 
 @cache
@@ -127,6 +133,9 @@ class ClinicianService(SQLAlchemySyncRepositoryService[Clinician, ClinicianRepos
         university = c.strings("university_halfdays")
         semester_start = c.date("semester_start", label="Le début de semestre")
         semester_end = c.date("semester_end", label="La fin de semestre")
+        intern_outcome = c.text("intern_outcome", max_len=10, label="Le devenir")
+        if intern_outcome not in INTERN_OUTCOMES:
+            c.errors["intern_outcome"] = "Devenir inconnu."
         if role == ClinicianRole.INTERN:
             if is_supervisor:
                 c.errors["is_supervisor"] = "Un interne ne peut pas être superviseur."
@@ -147,6 +156,7 @@ class ClinicianService(SQLAlchemySyncRepositoryService[Clinician, ClinicianRepos
                     c.errors["supervisor_id"] = "Le superviseur doit être le coordonnateur ou un médecin superviseur."
         else:
             supervisor_id, semester_start, semester_end, university = None, None, None, []
+            intern_outcome = ""
         if role == ClinicianRole.COORDINATOR:
             is_supervisor = True
         values.update(
@@ -154,6 +164,7 @@ class ClinicianService(SQLAlchemySyncRepositoryService[Clinician, ClinicianRepos
             supervisor_id=supervisor_id,
             semester_start=semester_start,
             semester_end=semester_end,
+            intern_outcome=intern_outcome,
             university_halfdays=sort_halfdays([h for h in university if h in WORKING_HALFDAYS]),
         )
         if c.errors:
@@ -198,4 +209,5 @@ class ClinicianService(SQLAlchemySyncRepositoryService[Clinician, ClinicianRepos
             "semester_start": cl.semester_start.isoformat() if cl.semester_start else "",
             "semester_end": cl.semester_end.isoformat() if cl.semester_end else "",
             "university_halfdays": list(cl.university_halfdays),
+            "intern_outcome": cl.intern_outcome,
         }

@@ -76,6 +76,7 @@ def summary(report: Report) -> pd.DataFrame:
         ("budget par consultation (12 derniers mois, €)", report.budget["per_consultation_eur"]),
         ("internes formés", report.interns["trained"]),
         ("séances tenues par des internes", report.interns["sessions_held"]),
+        ("internes installés sur le territoire après leur stage", report.interns["settled"]),
     ]
     return pd.DataFrame(rows, columns=["indicateur", "valeur"])
 

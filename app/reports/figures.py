@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -181,45 +182,68 @@ def build_report(
     annual_budget: int,
     scenario: Scenario | None = None,
 ) -> Report:
-    counts = _pairs(session.execute(select(Patient.status, func.count()).group_by(Patient.status)).all())
-    enrolled = sum(counts.get(s, 0) for s in ENROLLED)
-    groups = waiting_groups(session, today)
-    waiting = int(groups["n"].sum())
-    by_commune = waiting_by_commune(session)
-    suspended = sum(n for status, n in counts_suspended(session).items() if status)
-    doctors = panel_clinicians(session, today)
-    panel_capacity = sum(c.panel_cap for c in doctors)
-    trend = enrolment_trend(session, today)
-    budget, held = budget_figures(session, today, annual_budget, enrolled)
-    start, end = _window(today)
-    weekly_slots, weekly_booked, by_site = site_figures(session, territory, doctors, start, end, by_commune)
+    # The heaviest aggregate (the waiting list by tier, channel and day) runs on a second connection
+    # meanwhile: both databases release the interpreter while they scan.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending_groups = pool.submit(_on_own_connection, session, waiting_groups, today)
+        counts, suspended = status_counts(session)
+        enrolled = sum(counts.get(s, 0) for s in ENROLLED)
+        communes_frame = waiting_by_commune(session, today)
+        by_commune = dict(zip(communes_frame["commune"], communes_frame["n"].astype(int), strict=True))
+        cpts = cpts_indicators(session, today, communes_frame)
+        history = enrolment_history(session)
+        trend = enrolment_trend(history, today)
+        doctors = panel_clinicians(session, today)
+        budget, held = budget_figures(session, today, annual_budget, enrolled)
+        start, end = _window(today)
+        weekly_slots, weekly_booked, by_site = site_figures(session, territory, doctors, start, end, by_commune)
+        projection = project(pace_per_month(history, today), today, enrolled, target, doctors, scenario or Scenario())
+        excluded = exclusions(session)
+        interns = intern_figures(session, today)
+        enrolled_communes = enrolled_by_commune(session)
+        groups = pending_groups.result()
+    waiting = int(groups["n"].sum()) if not groups.empty else 0
     return Report(
         today=today,
         target=target,
         enrolled=enrolled,
         waiting=waiting,
         suspended=suspended,
-        panel_capacity=panel_capacity,
+        panel_capacity=sum(c.panel_cap for c in doctors),
         weekly_slots=weekly_slots,
         weekly_booked=weekly_booked,
         weekly_demand=enrolled * visits_per_year / 52,
-        projection=project(session, today, enrolled, target, doctors, scenario or Scenario()),
+        projection=projection,
         trend=trend,
         by_site=by_site,
         by_tier=wait_stats(groups, "tier"),
         by_channel=wait_stats(groups, "channel"),
-        exclusions=exclusions(session),
-        cpts=cpts_indicators(session, today),
-        communes=commune_rates(territory, by_commune),
-        interns=intern_figures(session, today),
+        exclusions=excluded,
+        cpts=cpts,
+        communes=commune_rates(territory, by_commune, enrolled_communes),
+        interns=interns,
         budget=budget,
         consultations_12m=held,
     )
 
 
-def counts_suspended(session: Session) -> dict[bool, int]:
+def _on_own_connection(session: Session, function: Any, *args: Any) -> Any:
+    """Run a read-only aggregate in a session of its own (a session is not shared across threads)."""
+    with Session(bind=session.get_bind()) as other:
+        return function(other, *args)
+
+
+def status_counts(session: Session) -> tuple[dict[str, int], int]:
+    """Patients by status, and how many requests are suspended, in one pass."""
     suspended = Patient.suspended_at.is_not(None).label("suspended")
-    return _pairs(session.execute(select(suspended, func.count()).group_by(suspended)).all())
+    counts: dict[str, int] = {}
+    total_suspended = 0
+    for status, is_suspended, n in session.execute(
+        select(Patient.status, suspended, func.count()).group_by(Patient.status, suspended)
+    ):
+        counts[status] = counts.get(status, 0) + n
+        total_suspended += n if is_suspended else 0
+    return counts, total_suspended
 
 
 def budget_figures(session: Session, today: dt.date, annual_budget: int, enrolled: int) -> tuple[dict[str, Any], int]:
@@ -247,28 +271,35 @@ def _window(today: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return start, start + dt.timedelta(days=28)
 
 
-def event_month(session: Session) -> Any:
-    """The (UTC) month of a history row, ``YYYY-MM``, computed by the database."""
+def event_day(session: Session) -> Any:
+    """The (UTC) day of a history row, computed by the database."""
     if session.get_bind().dialect.name == "sqlite":
-        return func.substr(PatientEvent.occurred_at, 1, 7)
-    return func.to_char(func.timezone("UTC", PatientEvent.occurred_at), "YYYY-MM")
+        return func.substr(PatientEvent.occurred_at, 1, 10)
+    return cast(func.timezone("UTC", PatientEvent.occurred_at), Date)
 
 
-def enrolment_trend(session: Session, today: dt.date) -> pd.DataFrame:
-    """Patients with a referring doctor at each month's end over two years, from the history: every
-    transition into assigned/declared from another status counts +1, every one out counts −1
-    (months in UTC: a transition in the last hour of a month may count in the next)."""
+def enrolment_history(session: Session) -> pd.DataFrame:
+    """Net changes of the number of patients with a referring doctor, per (UTC) day, from the status
+    history: a transition into assigned/declared from another status is +1, one out of them −1."""
     gains = and_(PatientEvent.to_status.in_(ENROLLED), PatientEvent.from_status.not_in(ENROLLED))
     losses = and_(PatientEvent.from_status.in_(ENROLLED), PatientEvent.to_status.not_in(ENROLLED))
     delta = case((gains, 1), else_=-1).label("delta")
-    month = event_month(session).label("month")
-    rows = session.execute(select(month, delta, func.count()).where(or_(gains, losses)).group_by(month, delta)).all()
+    day = event_day(session).label("day")
+    rows = session.execute(select(day, delta, func.count()).where(or_(gains, losses)).group_by(day, delta)).all()
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=["day", "delta", "n"])
+    frame["day"] = (
+        pd.to_datetime(frame["day"].astype(str).str[:10]) if not frame.empty else pd.Series(dtype="datetime64[ns]")
+    )
+    return frame
+
+
+def enrolment_trend(history: pd.DataFrame, today: dt.date) -> pd.DataFrame:
+    """Patients with a referring doctor at each month's end over two years (months in UTC: a
+    transition in the last hour of a month may count in the next)."""
     months = pd.period_range(end=pd.Period(today, freq="M"), periods=TREND_MONTHS, freq="M")
-    frame = pd.DataFrame([tuple(r) for r in rows], columns=["month", "delta", "n"])
-    if frame.empty:
+    if history.empty:
         return pd.DataFrame({"month": [m.end_time.date() for m in months], "enrolled": 0, "new": 0})
-    frame["month"] = pd.PeriodIndex(frame["month"].astype(str), freq="M")
-    frame["net"] = frame["delta"] * frame["n"]
+    frame = history.assign(month=history["day"].dt.to_period("M"), net=history["delta"] * history["n"])
     before = int(frame.loc[frame["month"] < months[0], "net"].sum())
     net = frame.groupby("month")["net"].sum().reindex(months, fill_value=0)
     new = frame[frame["delta"] > 0].groupby("month")["n"].sum().reindex(months, fill_value=0)
@@ -281,25 +312,20 @@ def enrolment_trend(session: Session, today: dt.date) -> pd.DataFrame:
     )
 
 
-def pace_per_month(session: Session, today: dt.date) -> float:
-    since = dt.datetime.combine(today - dt.timedelta(days=PACE_DAYS), dt.time(), tzinfo=dt.UTC)
-    gains = and_(PatientEvent.to_status.in_(ENROLLED), PatientEvent.from_status.not_in(ENROLLED))
-    losses = and_(PatientEvent.from_status.in_(ENROLLED), PatientEvent.to_status.not_in(ENROLLED))
-    net = session.scalar(
-        select(func.coalesce(func.sum(case((gains, 1), (losses, -1), else_=0)), 0)).where(
-            PatientEvent.occurred_at >= since
-        )
-    )
-    return max(float(net or 0), 0.0) / 3
+def pace_per_month(history: pd.DataFrame, today: dt.date) -> float:
+    """Net enrolments per month over the last three months (91 days)."""
+    if history.empty:
+        return 0.0
+    recent = history[history["day"] >= pd.Timestamp(today - dt.timedelta(days=PACE_DAYS))]
+    return max(float((recent["delta"] * recent["n"]).sum()), 0.0) / 3
 
 
 def project(
-    session: Session, today: dt.date, enrolled: int, target: int, doctors: list[Clinician], scenario: Scenario
+    pace: float, today: dt.date, enrolled: int, target: int, doctors: list[Clinician], scenario: Scenario
 ) -> Projection:
     """Month by month from today: the pace of the last three months, scaled by the number of
     doctors taking patients, and never above the panel capacity in force that month (a
     retirement lowers it on its date; a what-if adds or removes doctors and changes caps)."""
-    pace = pace_per_month(session, today)
     base_doctors = len(doctors) or 1
     factor = 1 + scenario.cap_change_pct / 100
     enrolled_f = float(enrolled)
@@ -425,11 +451,28 @@ def waiting_groups(session: Session, today: dt.date) -> pd.DataFrame:
     return frame.astype({c: "int64" for c in frame.columns if c != "channel"})
 
 
-def waiting_by_commune(session: Session) -> dict[str, int]:
+def waiting_by_commune(session: Session, today: dt.date) -> pd.DataFrame:
+    """Waiting patients per commune, with the CPTS populations (C2S, 70 and over, under 16, ALD)."""
     # ``commune_insee || ''``: grouping on an expression keeps SQLite on the covering index of the
     # waiting filter instead of walking the commune index row by row (10 times slower).
     commune = (Patient.commune_insee + "").label("commune")
-    return _pairs(session.execute(select(commune, func.count()).where(waiting_filter()).group_by(commune)).all())
+
+    def total(condition: Any) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    rows = session.execute(
+        select(
+            commune,
+            func.count(),
+            total(Patient.c2s.is_(True)),
+            total(Patient.birth_date <= _age_cutoff(today, 70)),
+            total(Patient.birth_date > _age_cutoff(today, 16)),
+            total(Patient.ald.is_(True)),
+        )
+        .where(waiting_filter())
+        .group_by(commune)
+    ).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=["commune", "n", "c2s", "over_70", "under_16", "ald"])
 
 
 def request_day(session: Session) -> Any:
@@ -474,7 +517,7 @@ def exclusions(session: Session) -> pd.DataFrame:
     return frame.groupby("reason", as_index=False)["patients"].sum().sort_values("patients", ascending=False)
 
 
-def cpts_indicators(session: Session, today: dt.date) -> pd.DataFrame:
+def cpts_indicators(session: Session, today: dt.date, waiting: pd.DataFrame) -> pd.DataFrame:
     """The CPTS action card's indicators: from each CPAM list (its date), then today's waiting list."""
     rows = [
         {
@@ -488,35 +531,31 @@ def cpts_indicators(session: Session, today: dt.date) -> pd.DataFrame:
         }
         for i in session.scalars(select(CpamImport).where(CpamImport.written.is_(True)).order_by(CpamImport.list_date))
     ]
-
-    def total(condition: Any) -> Any:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-    now = session.execute(
-        select(
-            func.count(),
-            total(Patient.c2s.is_(True)),
-            total(Patient.birth_date <= _age_cutoff(today, 70)),
-            total(Patient.birth_date > _age_cutoff(today, 16)),
-            total(Patient.ald.is_(True)),
-        ).where(waiting_filter())
-    ).one()
+    sums = {k: int(waiting[k].sum()) if not waiting.empty else 0 for k in ("n", "c2s", "over_70", "under_16", "ald")}
     rows.append(
         {
             "date": today,
             "source": "liste d'attente du SMP",
-            "without_gp": int(now[0]),
-            "c2s": int(now[1]),
-            "over_70": int(now[2]),
-            "under_16": int(now[3]),
-            "ald": int(now[4]),
+            "without_gp": sums["n"],
+            "c2s": sums["c2s"],
+            "over_70": sums["over_70"],
+            "under_16": sums["under_16"],
+            "ald": sums["ald"],
         }
     )
     return pd.DataFrame(rows, columns=["date", "source", "without_gp", "c2s", "over_70", "under_16", "ald"])
 
 
-def commune_rates(territory: Territory, waiting: dict[str, int]) -> pd.DataFrame:
-    """Waiting patients per 1,000 inhabitants for every commune of the territory (real populations)."""
+def enrolled_by_commune(session: Session) -> dict[str, int]:
+    commune = (Patient.commune_insee + "").label("commune")
+    return _pairs(
+        session.execute(select(commune, func.count()).where(Patient.status.in_(ENROLLED)).group_by(commune)).all()
+    )
+
+
+def commune_rates(territory: Territory, waiting: dict[str, int], enrolled: dict[str, int]) -> pd.DataFrame:
+    """Per commune of the territory: patients with an SMP doctor, patients waiting, and waiting per
+    1,000 inhabitants (real populations)."""
     frame = pd.DataFrame(
         {
             "insee": [c.insee for c in territory.communes],
@@ -524,6 +563,7 @@ def commune_rates(territory: Territory, waiting: dict[str, int]) -> pd.DataFrame
             "population": [c.population for c in territory.communes],
             "lat": [c.lat for c in territory.communes],
             "lon": [c.lon for c in territory.communes],
+            "enrolled": [enrolled.get(c.insee, 0) for c in territory.communes],
             "waiting": [waiting.get(c.insee, 0) for c in territory.communes],
         }
     )
@@ -548,4 +588,6 @@ def intern_figures(session: Session, today: dt.date) -> dict[str, int]:
         "trained": len(interns),
         "in_training": sum(1 for i in interns if i.is_active_on(today)),
         "sessions_held": held,
+        "settled": sum(1 for i in interns if i.intern_outcome == "settled"),
+        "left": sum(1 for i in interns if i.intern_outcome == "left"),
     }

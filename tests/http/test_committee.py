@@ -86,6 +86,11 @@ def test_every_figure_equals_an_independent_sql_count(db, demo):
     assert int(cpts_today["c2s"]) == _sql(db, waiting_sql + " AND " + _bools(db, "c2s"))
     # Communes: the map's counts add up to the waiting list in the territory.
     assert int(report.communes["waiting"].sum()) <= report.waiting
+    laval = report.communes.set_index("insee").loc["53130"]
+    assert int(laval["enrolled"]) == _sql(
+        db, "SELECT count(*) FROM patient WHERE commune_insee = '53130' AND status IN ('assigned', 'declared')"
+    )
+    assert int(laval["waiting"]) == _sql(db, waiting_sql + " AND commune_insee = '53130'")
 
 
 def _bools(db, expr: str = "ald OR fragile") -> str:
@@ -103,8 +108,10 @@ def test_the_dashboard_shows_the_figures_with_small_counts_suppressed(as_user, d
     report = report_for(db)
     assert f'<p class="big">{suppress(report.enrolled)}</p>' in page.text
     assert f"objectif {suppress(report.target)}" in page.text
-    # Two interns: shown as « < 5 », never as 2.
-    assert re.search(r"Internes SASPAS accueillis</dt><dd>&lt; 5", page.text)
+    interns = report.interns["trained"]
+    shown = "&lt; 5" if 0 < interns < 5 else suppress(interns)
+    assert f"Internes SASPAS accueillis</dt><dd>{shown} " in page.text
+    assert (suppress(0), suppress(1), suppress(4), suppress(5)) == ("0", "< 5", "< 5", "5")
     assert "<svg" in page.text and '<title id="curve-title">' in page.text and 'id="map-title"' in page.text
     communes = client.get("/committee/export.csv?table=communes").content.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(communes), delimiter=";"))
@@ -224,3 +231,23 @@ def test_the_committee_reaches_no_route_that_shows_a_patient(as_user, db, demo):
     sheets = load_workbook(io.BytesIO(book))
     cells = {str(c) for ws in sheets.worksheets for row in ws.iter_rows(values_only=True) for c in row if c}
     assert not secrets & cells
+
+
+def test_an_intern_who_settled_in_the_territory_is_counted(as_user, db):
+    from sqlalchemy import select
+
+    from app.clinicians.models import Clinician
+    from app.clinicians.services import ClinicianService
+
+    intern = db.scalar(select(Clinician).where(Clinician.role == "intern").order_by(Clinician.rpps).limit(1))
+    client = as_user("coordination")
+    form = client.get(f"/clinicians/{intern.id}/edit")
+    assert 'name="intern_outcome"' in form.text and "installé·e sur le territoire" in form.text
+    before = report_for(db).interns["settled"]
+    db.rollback()
+    ClinicianService(session=db).update_clinician(db.get(Clinician, intern.id), {"intern_outcome": "settled"})
+    assert report_for(db).interns["settled"] == before + 1
+    page = client.get("/committee")
+    assert re.search(r"Installés sur le territoire après leur stage</dt><dd>(&lt; 5|\d)", page.text)
+    db.rollback()
+    ClinicianService(session=db).update_clinician(db.get(Clinician, intern.id), {"intern_outcome": ""})
