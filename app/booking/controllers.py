@@ -21,7 +21,7 @@ from app.booking import services
 from app.booking.schemas import BookingCreate, BookingOut, SlotOut
 from app.clinicians.models import Clinician
 from app.core.dates import PARIS, date_fr
-from app.core.errors import Conflict, FieldErrors
+from app.core.errors import Conflict, FieldErrors, user_message
 from app.db.engine import immediate
 from app.notifications.appointment import appointment_filename, appointment_ics, printable_note
 from app.notifications.models import OutboxMessage
@@ -169,8 +169,7 @@ class BookingPages(Controller):
             )
         except (Conflict, FieldErrors) as exc:
             db_session.rollback()
-            message = exc.message if isinstance(exc, Conflict) else " ".join(exc.errors.values())
-            return _new_page(db_session, patient_id, message, 409 if isinstance(exc, Conflict) else 400)
+            return _new_page(db_session, patient_id, user_message(exc), 409 if isinstance(exc, Conflict) else 400)
         flash(
             request,
             f"Rendez-vous réservé le {date_fr(booking.starts_at.astimezone(PARIS))} à "

@@ -19,3 +19,8 @@ class Conflict(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+def user_message(exc: FieldErrors | Conflict) -> str:
+    """One French sentence for a flash message: the conflict's, or every field's message."""
+    return exc.message if isinstance(exc, Conflict) else " ".join(exc.errors.values())

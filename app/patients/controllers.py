@@ -19,7 +19,7 @@ from app.accounts.models import User
 from app.audit.recorder import record
 from app.clinicians.models import Clinician
 from app.core.dates import PARIS
-from app.core.errors import Conflict, FieldErrors
+from app.core.errors import Conflict, FieldErrors, user_message
 from app.core.parsing import clean_query
 from app.patients import lifecycle
 from app.patients.models import (
@@ -237,9 +237,7 @@ class PatientPages(Controller):
             )
         except (Conflict, FieldErrors) as exc:
             db_session.rollback()
-            flash(
-                request, exc.message if isinstance(exc, Conflict) else " ".join(exc.errors.values()), category="error"
-            )
+            flash(request, user_message(exc), category="error")
         return Redirect(path=f"/patients/{patient_id}")
 
     @post("/{patient_id:uuid}/contacts", sync_to_thread=True, name="patient_contact")
@@ -305,9 +303,7 @@ class PatientPages(Controller):
             lifecycle.usual_doctor_outcome(db_session, patient, str(data.get("outcome", "")), request.user.username)
         except (Conflict, FieldErrors) as exc:
             db_session.rollback()
-            flash(
-                request, exc.message if isinstance(exc, Conflict) else " ".join(exc.errors.values()), category="error"
-            )
+            flash(request, user_message(exc), category="error")
             return Redirect(path=f"/patients/{patient_id}")
         flash(
             request,
