@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from app.accounts.models import Role, User
 from app.audit.recorder import record
 from app.clinicians.models import Clinician
-from app.core.dates import PARIS
+from app.core.dates import PARIS, number_fr
 from app.core.errors import Conflict
 from app.core.parsing import clean_query
 from app.patients import assignment
@@ -93,8 +93,9 @@ class MatchPages(Controller):
         result = assignment.run(db_session, current_territory(), actor=request.user.username)
         flash(
             request,
-            f"Propositions calculées en {result['wall_s']:.2f} s ({result['status']}) : "
-            f"{len(result['assignments'])} patients peuvent être attribués, {len(result['unassigned'])} sans médecin "
+            f"Propositions calculées en {result['wall_s']:.2f} s ({result['status']}) : ".replace(".", ",", 1)
+            + f"{number_fr(len(result['assignments']))} patients peuvent être attribués, "
+            f"{number_fr(len(result['unassigned']))} sans médecin "
             "à portée ou sans place. Rien n'est attribué avant votre confirmation.",
             category="success",
         )
