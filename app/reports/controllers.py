@@ -3,6 +3,7 @@ Aggregates only: no page here shows or links to a patient."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 import uuid
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from app.accounts.models import Role
 from app.core.dates import PARIS
 from app.reports import charts, exports
-from app.reports.figures import Report, Scenario, build_report, panel_clinicians, suppress
+from app.reports.figures import Report, Scenario, build_report, panel_clinicians, project, suppress
 from app.settings import get_settings
 from app.web.auth import require_roles
 from app.web.forms import DbSession
@@ -122,7 +123,18 @@ class CommitteePages(Controller):
         }
         scenario, errors = parse_scenario(values)
         report = report_for(db_session)
-        what_if = report_for(db_session, scenario) if scenario is not None else None
+        doctors = panel_clinicians(db_session, report.today)
+        # A scenario changes only the projection: the figures of today are shared, not recomputed.
+        what_if = (
+            dataclasses.replace(
+                report,
+                projection=project(
+                    report.projection.pace_per_month, report.today, report.enrolled, report.target, doctors, scenario
+                ),
+            )
+            if scenario is not None
+            else None
+        )
         communes = report.communes
         worst = communes[communes["waiting"] >= 5].sort_values("per_1000", ascending=False).head(10)
         return Template(
@@ -133,7 +145,7 @@ class CommitteePages(Controller):
                 "what_if": what_if,
                 "values": values,
                 "errors": errors,
-                "doctors": sorted(panel_clinicians(db_session, today()), key=lambda c: c.last_name),
+                "doctors": sorted(doctors, key=lambda c: c.last_name),
                 "curve": charts.enrolment_curve(report),
                 "curve_what_if": charts.enrolment_curve(what_if) if what_if else "",
                 "bars": charts.capacity_bars(report.by_site),

@@ -251,3 +251,17 @@ def test_an_intern_who_settled_in_the_territory_is_counted(as_user, db):
     assert re.search(r"Installés sur le territoire après leur stage</dt><dd>(&lt; 5|\d)", page.text)
     db.rollback()
     ClinicianService(session=db).update_clinician(db.get(Clinician, intern.id), {"intern_outcome": ""})
+
+
+def test_the_what_if_page_shows_the_same_projection_as_the_report(as_user, db):
+    from app.reports.controllers import parse_scenario
+
+    client = as_user("comite")
+    page = client.get("/committee?add=5&cap=1000")
+    db.rollback()
+    scenario, _ = parse_scenario({"add": "5", "cap": "1000"})
+    expected = report_for(db, scenario).projection
+    shown = expected.date.strftime("%Y") if expected.date else expected.reason[:30]
+    table = page.text[page.text.index('id="what-if"') :]
+    assert shown in table[: table.index("</table>")]
+    assert f"{expected.capacity_end:,}".replace(",", "\u202f") in table
