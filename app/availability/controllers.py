@@ -88,6 +88,16 @@ def _context(db_session: DbSession, clinician: Clinician, **extra: Any) -> dict[
     }
 
 
+def _refused(request: Request[User, Any, Any], db_session: DbSession, clinician: Clinician, **extra: Any) -> Template:
+    """The availability page again, with what was typed and why it was refused (nothing saved)."""
+    db_session.rollback()
+    return Template(
+        "availability/page.html",
+        status_code=400,
+        context=_context(db_session, clinician, suffix=_suffix(request, clinician), **extra),
+    )
+
+
 class AvailabilityPages(Controller):
     path = "/availability"
     guards = [require_roles(Role.CLINICIAN, Role.COORDINATOR)]
@@ -113,14 +123,7 @@ class AvailabilityPages(Controller):
         try:
             saved = AvailabilityService(db_session).save_pattern(target, values, today())
         except FieldErrors as exc:
-            db_session.rollback()
-            return Template(
-                "availability/page.html",
-                status_code=400,
-                context=_context(
-                    db_session, target, errors=exc.errors, pattern_values=values, suffix=_suffix(request, target)
-                ),
-            )
+            return _refused(request, db_session, target, errors=exc.errors, pattern_values=values)
         flash(
             request,
             f"Semaine type enregistrée, en vigueur à partir du {date_fr(saved.valid_from)}. "
@@ -143,18 +146,7 @@ class AvailabilityPages(Controller):
         try:
             added = service.add_exception(target, values, today())
         except FieldErrors as exc:
-            db_session.rollback()
-            return Template(
-                "availability/page.html",
-                status_code=400,
-                context=_context(
-                    db_session,
-                    target,
-                    exception_errors=exc.errors,
-                    exception_values=values,
-                    suffix=_suffix(request, target),
-                ),
-            )
+            return _refused(request, db_session, target, exception_errors=exc.errors, exception_values=values)
         hit = service.published_conflicts(target.id, added.start_date, added.end_date, added.period)
         message = f"Absence enregistrée du {date_fr(added.start_date)} au {date_fr(added.end_date)}."
         if hit:
@@ -191,14 +183,7 @@ class AvailabilityPages(Controller):
         try:
             added = AvailabilityService(db_session).add_extra(target, values, today())
         except FieldErrors as exc:
-            db_session.rollback()
-            return Template(
-                "availability/page.html",
-                status_code=400,
-                context=_context(
-                    db_session, target, extra_errors=exc.errors, extra_values=values, suffix=_suffix(request, target)
-                ),
-            )
+            return _refused(request, db_session, target, extra_errors=exc.errors, extra_values=values)
         flash(
             request,
             f"Disponibilité ajoutée le {date_fr(added.date)} {'matin' if added.period == 'am' else 'après-midi'}.",
@@ -240,11 +225,7 @@ class AvailabilityPages(Controller):
             except IcsError as exc:
                 error = str(exc)
         if error:
-            return Template(
-                "availability/page.html",
-                status_code=400,
-                context=_context(db_session, target, ics_error=error, suffix=_suffix(request, target)),
-            )
+            return _refused(request, db_session, target, ics_error=error)
         return Template(
             "availability/ics_preview.html",
             context={
