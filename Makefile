@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fast lint lock bench clean
+.PHONY: install run run-cpts test test-fast lint lock bench clean
 
 install: $(STAMP)
 
@@ -19,6 +19,12 @@ run: install
 	$(BIN)/smp db upgrade
 	$(BIN)/smp seed demo --if-empty
 	$(BIN)/smp serve --host 127.0.0.1 --port 8000
+
+# The CPTS demo (Vienne, around Loudun) in a database of its own, on port 8001.
+run-cpts: install
+	SMP_DEPARTEMENTS=86 SMP_DATABASE_URL=sqlite:///var/cpts.sqlite3 $(BIN)/smp db upgrade
+	SMP_DEPARTEMENTS=86 SMP_DATABASE_URL=sqlite:///var/cpts.sqlite3 $(BIN)/smp seed demo --cpts
+	SMP_DEPARTEMENTS=86 SMP_DATABASE_URL=sqlite:///var/cpts.sqlite3 $(BIN)/smp serve --host 127.0.0.1 --port 8001
 
 test: install
 	$(BIN)/python -m pytest

@@ -21,6 +21,8 @@ from app.availability.controllers import AvailabilityPages
 from app.booking.controllers import BookingApi, BookingPages, MyConsultationsPage, ToRebookPage
 from app.calendars.controllers import CalendarPages, help_calendars, ical_feed
 from app.clinicians.controllers import ClinicianApi, ClinicianPages
+from app.cpts.material import IndicatorPages, MaterialPages
+from app.cpts.pages import CensusPages, ProposalPages
 from app.db.engine import get_engine, session_factory
 from app.patients.controllers import PatientApi, PatientPages
 from app.patients.duplicate_pages import DuplicatePages
@@ -89,6 +91,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DuplicatePages,
             MatchPages,
             CommitteePages,
+            CensusPages,
+            ProposalPages,
+            MaterialPages,
+            IndicatorPages,
             PatientApi,
             PublicRequestPages,
             ReferralPages,

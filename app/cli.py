@@ -60,9 +60,14 @@ def seed() -> None:
 @click.option("--patients", default=2000, show_default=True, type=click.IntRange(0, 2_000_000))
 @click.option("--seed", "seed_value", default=53, show_default=True, type=int)
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already holds a site.")
+@click.option(
+    "--cpts",
+    is_flag=True,
+    help="Build the CPTS demo in the Vienne instead (needs SMP_DEPARTEMENTS=86 and its own database).",
+)
 @click.option("--json", "as_json", is_flag=True)
-def seed_demo_cmd(patients: int, seed_value: int, if_empty: bool, as_json: bool) -> None:
-    """Build the demo Mayenne SMP (idempotent, deterministic)."""
+def seed_demo_cmd(patients: int, seed_value: int, if_empty: bool, cpts: bool, as_json: bool) -> None:
+    """Build the demo Mayenne SMP, or with --cpts the Vienne CPTS (idempotent, deterministic)."""
     from sqlalchemy import func, select
 
     from app.audit.recorder import Actor, acting_as
@@ -71,6 +76,9 @@ def seed_demo_cmd(patients: int, seed_value: int, if_empty: bool, as_json: bool)
     from app.web.territory import current_territory
     from seeds.demo import seed_demo
 
+    if cpts:
+        _seed_cpts(as_json)
+        return
     with acting_as(Actor(None, "system:seed-demo")), session_scope() as session:
         if if_empty and (session.scalar(select(func.count()).select_from(Site)) or 0) > 0:
             _emit(
@@ -90,6 +98,41 @@ def seed_demo_cmd(patients: int, seed_value: int, if_empty: bool, as_json: bool)
         + ", ".join(f"{a['username']} ({a['role']})" for a in report.accounts),
     ]
     _emit(report.as_dict(), as_json, "\n".join(lines))
+
+
+def _seed_cpts(as_json: bool) -> None:
+    import time
+
+    from app.audit.recorder import Actor, acting_as
+    from app.db.engine import session_scope
+    from app.web.territory import current_territory
+    from seeds.cpts import seed_cpts_demo
+
+    started = time.perf_counter()
+    with acting_as(Actor(None, "system:seed-demo")), session_scope() as session:
+        try:
+            report = seed_cpts_demo(session, current_territory())
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+    lines = [
+        f"CPTS de démonstration (Vienne) prête en {time.perf_counter() - started:.1f} s : "
+        f"{report.communes} communes autour de Loudun, {report.census} médecins recensés.",
+        *(
+            f"Liste CPAM du {i['list_date']} : {i['lines']} lignes, {i['without_gp']} sans médecin traitant "
+            f"dont {i['under_16']} de moins de 16 ans, {i['ald']} en ALD, {i['over_70']} de 70 ans et plus, "
+            f"{i['c2s']} C2S."
+            for i in report.imports
+        ),
+        "Comptes (mot de passe commun « "
+        + (report.accounts[0]["password"] if report.accounts else "")
+        + " ») : "
+        + ", ".join(f"{a['username']} ({a['role']})" for a in report.accounts),
+    ]
+    _emit(
+        {"communes": report.communes, "census": report.census, "imports": report.imports, "accounts": report.accounts},
+        as_json,
+        "\n".join(lines),
+    )
 
 
 # --- server ---------------------------------------------------------------------------------

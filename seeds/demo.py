@@ -488,6 +488,23 @@ def _book_demo_consultations(session: Session, rng: random.Random, today: dt.dat
     return count
 
 
+def _seed_cpts_side(session: Session, territory: Territory, rng: random.Random, today: dt.date) -> None:
+    """The CPTS side of the same installation: a census of the Mayenne GPs who are not SMP staff."""
+    from app.cpts.models import CptsProfile
+    from seeds.cpts import seed_census
+
+    if session.scalar(select(CptsProfile.id).limit(1)) is None:
+        session.add(
+            CptsProfile(
+                name="Service Médical de Proximité de la Mayenne",
+                phone="02 43 00 53 53",
+                email="smp@smp53.example.fr",
+                address="Laval",
+            )
+        )
+    seed_census(session, list(territory.communes), rng, today, 30)
+
+
 def seed_demo(
     session: Session,
     territory: Territory,
@@ -510,6 +527,7 @@ def seed_demo(
             wanted = SITE_TARGETS.get(site.name, 1)
             site.session_targets = {h: (1 if h == "sat-am" else wanted) for h in site.opening_halfdays}
     _seed_availability(session, random.Random(seed + 1), clinicians, today)
+    _seed_cpts_side(session, territory, random.Random(seed + 4), today)
     # Patients come from their own generator, so their data do not depend on what existed before.
     rows = _patient_rows(random.Random(seed * 1_000_003 + patients), territory, clinicians, patients, today)
     existing = set(session.scalars(select(Patient.reference)))

@@ -5,6 +5,7 @@ from app.audit.models import AuditEntry
 from app.availability.models import AvailabilityException, AvailabilityExtra, AvailabilityPattern
 from app.calendars.models import CalendarFeed
 from app.clinicians.models import Clinician, clinician_site
+from app.cpts.models import CensusEvent, CensusGp, CptsProfile, CptsProposal
 from app.db.base import Base, metadata
 from app.notifications.models import OutboxMessage
 from app.patients.models import (
@@ -29,9 +30,13 @@ __all__ = [
     "Base",
     "Booking",
     "CalendarFeed",
+    "CensusEvent",
+    "CensusGp",
     "Clinician",
     "ContactAttempt",
     "CpamImport",
+    "CptsProfile",
+    "CptsProposal",
     "NotDuplicate",
     "OutboxMessage",
     "Patient",

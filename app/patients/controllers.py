@@ -21,6 +21,7 @@ from app.clinicians.models import Clinician
 from app.core.dates import PARIS
 from app.core.errors import Conflict, FieldErrors, user_message
 from app.core.parsing import clean_query
+from app.cpts.models import CensusGp
 from app.patients import lifecycle
 from app.patients.models import (
     CHANNEL_LABELS,
@@ -92,6 +93,7 @@ class PatientPages(Controller):
         channel: FromQuery[str] = "",
         age: FromQuery[str] = "",
         site: FromQuery[uuid.UUID | None] = None,
+        departing: FromQuery[uuid.UUID | None] = None,
         page: FromQuery[int] = 1,
     ) -> Template:
         """Patients waiting for a referring doctor: tier 1 first, then 2, then 3; longest wait first."""
@@ -117,6 +119,9 @@ class PatientPages(Controller):
                 stmt = stmt.where(Patient.birth_date <= younger_than)
         if channel in {c.value for c in Channel}:
             stmt = stmt.where(Patient.channel == channel)
+        departing_gp = db_session.get(CensusGp, departing) if departing else None
+        if departing_gp is not None:
+            stmt = stmt.where(Patient.departing_gp_id == departing_gp.id)
         territory = current_territory()
         if commune.strip():
             found = territory.matches(clean_query(commune))
@@ -141,6 +146,7 @@ class PatientPages(Controller):
                     "channel": channel,
                     "age": age,
                     "site": site or "",
+                    "departing": departing_gp.id if departing_gp else "",
                 }.items()
                 if v
             }
@@ -155,6 +161,7 @@ class PatientPages(Controller):
                 "sites": sites,
                 "filters": {"tier": tier, "commune": commune, "channel": channel, "age": age, "site": site},
                 "channels": CHANNEL_LABELS,
+                "departing": departing_gp,
                 "base": f"/patients?{query}&" if query else "/patients?",
             },
         )

@@ -10,6 +10,7 @@ from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+import app.cpts.models  # noqa: F401 - patient.departing_gp_id references census_gp: its table must be known
 from app.db.base import Base
 
 
@@ -111,6 +112,10 @@ class Patient(Base):
     """A GP the patient sees regularly without having declared them: proposed first."""
     usual_doctor_outcome: Mapped[str] = mapped_column(String(10), default="", server_default="")
     """"" while the usual doctor is still to be proposed, then "accepted" or "refused"."""
+    departing_gp_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("census_gp.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    """The census GP whose departure put this patient on the list (a priority patient: tier 1)."""
 
     @property
     def usual_doctor_pending(self) -> bool:

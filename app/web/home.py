@@ -12,11 +12,14 @@ from sqlalchemy import func, select
 from app.accounts.models import Role, User
 from app.clinicians.models import Clinician, ClinicianRole
 from app.core.dates import PARIS
+from app.cpts.census import departures_soon
+from app.cpts.departures import describe_departure
 from app.patients.models import Patient, PatientStatus
 from app.rota.models import Booking
 from app.sites.models import Site
 from app.web.auth import login_required
 from app.web.forms import DbSession
+from app.web.territory import commune_name
 
 ENROLLED = (PatientStatus.ASSIGNED.value, PatientStatus.DECLARED.value)
 TARGET_PATIENTS = 10_000
@@ -90,6 +93,12 @@ class HomeController(Controller):
                     select(func.count()).select_from(Booking).where(Booking.status == "to_rebook")
                 ),
             )
+            if user.role == Role.COORDINATOR:
+                context.update(
+                    leaving=departures_soon(db_session, today),
+                    describe_departure=describe_departure,
+                    commune_name=commune_name,
+                )
         elif user.role == Role.CLINICIAN and user.clinician is not None:
             me = db_session.get(Clinician, user.clinician_id)
             panel = db_session.scalar(

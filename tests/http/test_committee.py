@@ -187,6 +187,7 @@ COMMITTEE_PAGES = {
     "/committee",
     "/committee/export.csv",
     "/committee/export.xlsx",
+    "/cpts/indicators",
     "/demande",
     "/suivi",
     "/help/calendars",
@@ -224,7 +225,7 @@ def test_the_committee_reaches_no_route_that_shows_a_patient(as_user, db, demo):
     # And the pages it may open show no patient: no request number, phone or NIR of any patient.
     rows = db.execute(text("SELECT reference, phone, nir FROM patient ORDER BY reference LIMIT 200")).all()
     secrets = {v for row in rows for v in row if v}
-    for path in ("/", "/committee", "/committee?add=2", "/committee/export.csv?table=communes"):
+    for path in ("/", "/committee", "/committee?add=2", "/committee/export.csv?table=communes", "/cpts/indicators"):
         body = client.get(path).content.decode("utf-8-sig")
         assert not [s for s in secrets if s in body], path
     book = client.get("/committee/export.xlsx").content
