@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run run-cpts test test-fast lint lock bench clean
+.PHONY: install run run-cpts test test-fast lint lock bench screenshots clean
 
 install: $(STAMP)
 
@@ -28,6 +28,10 @@ run-cpts: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# Regenerate the README's screenshots (docs/screenshots) from the running application.
+screenshots: install
+	SMP_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q tests/browser/test_screenshots.py
 
 lint: install
 	$(BIN)/ruff check app scheduling sites seeds tests

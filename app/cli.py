@@ -827,6 +827,18 @@ def bench_report(database_url: str | None, patients: int, as_json: bool) -> None
     _emit(figures, as_json, format_figures(figures))
 
 
+@bench.command("pages")
+@click.option("--patients", default=2000, show_default=True, type=int)
+@click.option("--repeats", default=5, show_default=True, type=click.IntRange(1, 100))
+@click.option("--json", "as_json", is_flag=True)
+def bench_pages(patients: int, repeats: int, as_json: bool) -> None:
+    """Server time and JS+CSS weight of every page, as every role, on the demo clinic."""
+    from app.bench.pages import format_table, run
+
+    figures = run(patients=patients, repeats=repeats)
+    _emit(figures, as_json, format_table(figures))
+
+
 @bench.command("seed")
 @click.option("--patients", default=100_000, show_default=True, type=int)
 @click.option("--json", "as_json", is_flag=True)
