@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from litestar import Litestar
@@ -11,12 +12,15 @@ from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.flash import FlashConfig, FlashPlugin
 from litestar.static_files import create_static_files_router
+from litestar.types import Message, Scope
 from sqlalchemy.orm import Session
 
 from app.accounts.controllers import LoginController, ProfileController
+from app.audit.pages import AuditPages
 from app.availability.controllers import AvailabilityPages
 from app.booking.controllers import BookingApi, BookingPages, MyConsultationsPage, ToRebookPage
 from app.calendars.controllers import CalendarPages, help_calendars, ical_feed
@@ -30,6 +34,7 @@ from app.patients.imports import CpamImportPages
 from app.patients.match_pages import MatchPages
 from app.patients.public import PublicRequestPages
 from app.patients.referrals import ReferralPages
+from app.patients.rgpd_pages import RgpdPages, privacy_notice
 from app.reports.controllers import CommitteePages
 from app.rota.controllers import MyWeekPage, RotaPages
 from app.settings import Settings, get_settings
@@ -51,6 +56,50 @@ THROTTLED = {"/login", "/demande", "/suivi"}
 
 def _login_attempt(request) -> bool:  # type: ignore[no-untyped-def]
     return request.method == "POST" and request.url.path in THROTTLED
+
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+"""Everything from the application itself: no inline script, no inline style, no frame around it."""
+
+
+def security_headers(settings: Settings) -> list[tuple[bytes, bytes]]:
+    """Sent with every response; HSTS only behind HTTPS."""
+    headers = [
+        ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "same-origin"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+    ]
+    if settings.secure_cookies:
+        headers.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+    return [(k.lower().encode(), v.encode()) for k, v in headers]
+
+
+def security_headers_hook(headers: list[tuple[bytes, bytes]]) -> Callable[[Message, Scope], Awaitable[None]]:
+    """A ``before_send`` hook: Litestar calls it for every message of every response — pages, API,
+    static files, error pages and the 404 of an unknown path (which no middleware sees)."""
+
+    async def add(message: Message, scope: Scope) -> None:
+        if message["type"] == "http.response.start":
+            present = {k.lower() for k, _ in message.get("headers", [])}
+            message["headers"] = [*message.get("headers", []), *(h for h in headers if h[0] not in present)]
+
+    return add
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -91,6 +140,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DuplicatePages,
             MatchPages,
             CommitteePages,
+            AuditPages,
+            RgpdPages,
+            privacy_notice,
             CensusPages,
             ProposalPages,
             MaterialPages,
@@ -127,6 +179,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             exclude=["^/api/"],
         ),
         exception_handlers=EXCEPTION_HANDLERS,
+        before_send=[security_headers_hook(security_headers(settings))],
         openapi_config=OpenAPIConfig(
             title="SMP Planner API",
             version="1",
@@ -136,6 +189,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             components=Components(security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}),
             security=[{"bearer": []}],
             path="/schema",
+            # The JSON document only: the browsable UIs load their scripts from a CDN.
+            render_plugins=[JsonRenderPlugin()],
         ),
         signature_namespace={"Session": Session},
         debug=False,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -51,6 +52,117 @@ def db_upgrade(revision: str, as_json: bool) -> None:
 
 
 # --- seeds ----------------------------------------------------------------------------------
+@main.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+def backup_cmd(target: Path, as_json: bool) -> None:
+    """Back up the database to TARGET (SQLite online backup, or pg_dump); owner-only permissions."""
+    from app.ops.backup import BackupError, backup
+    from app.settings import get_settings
+
+    try:
+        size = backup(get_settings().database_url, target)
+    except BackupError as exc:
+        _fail(as_json, str(exc))
+    _emit(
+        {"file": str(target), "bytes": size},
+        as_json,
+        f"Sauvegarde écrite : {target} ({size:,} octets).".replace(",", " "),
+    )
+
+
+@main.command("restore")
+@click.argument("source", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--json", "as_json", is_flag=True)
+def restore_cmd(source: Path, yes: bool, as_json: bool) -> None:
+    """Replace the database by the backup SOURCE (stop the application first)."""
+    from app.ops.backup import BackupError, restore
+    from app.settings import get_settings
+
+    if not yes:
+        click.confirm("Remplacer toute la base par cette sauvegarde ?", abort=True)
+    try:
+        restore(get_settings().database_url, source)
+    except BackupError as exc:
+        _fail(as_json, str(exc))
+    _emit({"restored": str(source)}, as_json, f"Base restaurée depuis {source}.")
+
+
+@main.group("patients")
+def patients_group() -> None:
+    """Patient records: retention."""
+
+
+@patients_group.command("retention")
+@click.option("--dry-run", is_flag=True, help="Count the records due, change nothing.")
+@click.option("--json", "as_json", is_flag=True)
+def patients_retention(dry_run: bool, as_json: bool) -> None:
+    """Anonymise excluded and departed patients whose retention period is over (run daily)."""
+    import datetime as dt
+
+    from app.audit.recorder import Actor, acting_as
+    from app.db.engine import session_scope
+    from app.patients.rgpd import apply_retention
+
+    s = get_settings()
+    with acting_as(Actor(None, "system:retention")), session_scope() as session:
+        count = apply_retention(
+            session,
+            dt.date.today(),
+            s.retention_excluded_months,
+            s.retention_departed_months,
+            "système : conservation",
+            dry_run=dry_run,
+        )
+    verb = "à anonymiser" if dry_run else "anonymisés"
+    _emit(
+        {"rows": count, "dry_run": dry_run},
+        as_json,
+        f"{count} dossiers {verb} (exclus depuis plus de {s.retention_excluded_months} mois, sortis depuis plus "
+        f"de {s.retention_departed_months} mois).",
+    )
+
+
+@main.group()
+def audit() -> None:
+    """The audit trail of patient records."""
+
+
+@audit.command("purge")
+@click.option("--months", type=click.IntRange(1, 600), default=None, help="Override SMP_AUDIT_RETENTION_MONTHS.")
+@click.option("--dry-run", is_flag=True, help="Count what would go, delete nothing.")
+@click.option("--json", "as_json", is_flag=True)
+def audit_purge(months: int | None, dry_run: bool, as_json: bool) -> None:
+    """Delete the audit rows older than the retention period (default 12 months); logged itself."""
+    import datetime as dt
+
+    from sqlalchemy import func, select
+
+    from app.audit.models import AuditEntry
+    from app.audit.pages import purge
+    from app.audit.recorder import Actor, acting_as
+    from app.core.dates import add_months
+    from app.db.engine import session_scope
+    from app.settings import get_settings
+
+    keep = months or get_settings().audit_retention_months
+    now = dt.datetime.now(dt.UTC)
+    before = dt.datetime.combine(add_months(now.date(), -keep), dt.time.min, dt.UTC)
+    with acting_as(Actor(None, "system:audit-purge")), session_scope() as session:
+        if dry_run:
+            count = session.scalar(select(func.count()).where(AuditEntry.occurred_at < before)) or 0
+        else:
+            count = purge(session, before)
+    verb = "à supprimer" if dry_run else "supprimées"
+    _emit(
+        {"before": before.date().isoformat(), "rows": count, "dry_run": dry_run},
+        as_json,
+        f"Journal d'audit : {count} lignes antérieures au {before.date().strftime('%d/%m/%Y')} {verb} "
+        f"(conservation : {keep} mois).",
+    )
+
+
 @main.group()
 def seed() -> None:
     """Reference and demo data."""

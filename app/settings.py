@@ -87,6 +87,12 @@ class Settings:
     """Expected consultations per enrolled patient and year, for the demand (``SMP_VISITS_PER_YEAR``)."""
     annual_budget_eur: int = 561_600
     """The SMP's annual budget in euros (``SMP_ANNUAL_BUDGET``), for the cost per patient and consultation."""
+    audit_retention_months: int = 12
+    """How long audit rows are kept before ``smp audit purge`` removes them (``SMP_AUDIT_RETENTION_MONTHS``)."""
+    retention_excluded_months: int = 12
+    """An excluded request is anonymised this long after its exclusion (``SMP_RETENTION_EXCLUDED_MONTHS``)."""
+    retention_departed_months: int = 36
+    """A patient who left, moved or died is anonymised this long after (``SMP_RETENTION_DEPARTED_MONTHS``)."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -124,6 +130,9 @@ def load_settings() -> Settings:
         target_patients=_int_env("SMP_TARGET_PATIENTS", 10_000, 1),
         visits_per_year=_int_env("SMP_VISITS_PER_YEAR", 4, 1),
         annual_budget_eur=_int_env("SMP_ANNUAL_BUDGET", 561_600, 0),
+        audit_retention_months=_int_env("SMP_AUDIT_RETENTION_MONTHS", 12, 1),
+        retention_excluded_months=_int_env("SMP_RETENTION_EXCLUDED_MONTHS", 12, 1),
+        retention_departed_months=_int_env("SMP_RETENTION_DEPARTED_MONTHS", 36, 1),
     )
 
 

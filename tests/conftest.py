@@ -179,3 +179,36 @@ def live_server(demo) -> Iterator[str]:
     proc.terminate()
     proc.wait(timeout=10)
     log.close()
+
+
+@pytest.fixture
+def scratch_database(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database next to the test one, on the same engine: a SQLite file, or a
+    database created on the PostgreSQL server (dropped afterwards)."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from app.db.migrate import upgrade
+
+    if database_url.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path / 'scratch.sqlite3'}"
+        upgrade(url)
+        yield url
+        return
+    name = f"smp_scratch_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        from app.db.engine import get_engine
+
+        get_engine(url).dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

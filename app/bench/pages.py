@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 ROLES = ("coordination", "secretariat1", "medecin", "interne", "comite", "pharmacie", "admin")
 NOT_PAGES = ("/static", "/schema", "/api/", "/ical/", "/healthz", "/communes/options", "/logout")
 """The API, feeds, static files and fragments: not pages a person reads."""
-FRAGMENTS = re.compile(r"/(cell|progress|move)$|\.(csv|xlsx|ics)$")
+FRAGMENTS = re.compile(r"/(cell|progress|move)$|\.(csv|xlsx|ics|json)$")
 """htmx fragments and downloads; the ``move`` pages need a query (walked by the booking tests)."""
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 WEIGHT_LIMIT = 100 * 1024

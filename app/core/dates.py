@@ -39,3 +39,15 @@ def number_fr(value: int | float | None) -> str:
     if isinstance(value, float) and not value.is_integer():
         return f"{value:,.1f}".replace(",", "\u202f").replace(".", ",")
     return f"{int(value):,}".replace(",", "\u202f")
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` moved by ``months`` (the last day of the month when the day does not exist)."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, d)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
+from app.core.dates import add_months
 from app.core.errors import Conflict, FieldErrors
 from app.core.identifiers import clean_rpps, rpps_error
 from app.core.parsing import Collector
@@ -47,18 +48,6 @@ EDITABLE = (
     "departure",
     "departure_date",
 )
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """``day`` moved by ``months`` (the last day of the month when the day does not exist)."""
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return dt.date(year, month, d)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 def months_until(today: dt.date, day: dt.date) -> int:

@@ -7,42 +7,11 @@ import json
 import os
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-
-from app.db.migrate import upgrade
 
 SMP = str(Path(sys.executable).parent / "smp")
-
-
-@pytest.fixture
-def cpts_database(database_url: str, tmp_path: Path) -> Iterator[str]:
-    """A fresh, migrated database next to the test one (same engine: SQLite file or PostgreSQL)."""
-    if database_url.startswith("sqlite"):
-        url = f"sqlite:///{tmp_path / 'cpts.sqlite3'}"
-        upgrade(url)
-        yield url
-        return
-    name = f"smp_cpts_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        from app.db.engine import get_engine
-
-        get_engine(url).dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _seed(url: str, tmp_path: Path, departements: str) -> subprocess.CompletedProcess[str]:
@@ -57,8 +26,8 @@ def _seed(url: str, tmp_path: Path, departements: str) -> subprocess.CompletedPr
     )
 
 
-def test_the_vienne_cpts_demo_reproduces_the_action_card_diagnosis(cpts_database: str, tmp_path: Path) -> None:
-    out = _seed(cpts_database, tmp_path, "86")
+def test_the_vienne_cpts_demo_reproduces_the_action_card_diagnosis(scratch_database: str, tmp_path: Path) -> None:
+    out = _seed(scratch_database, tmp_path, "86")
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
     assert report["census"] == 40
@@ -71,7 +40,7 @@ def test_the_vienne_cpts_demo_reproduces_the_action_card_diagnosis(cpts_database
         224,
         355,
     )
-    engine = create_engine(cpts_database)
+    engine = create_engine(scratch_database)
     with engine.connect() as conn:
         rows = conn.execute(
             text("SELECT list_date, without_gp, under_16, ald, over_70, c2s FROM cpam_import ORDER BY list_date")
@@ -91,16 +60,16 @@ def test_the_vienne_cpts_demo_reproduces_the_action_card_diagnosis(cpts_database
         patients = conn.execute(text("SELECT count(*) FROM patient")).scalar()
     engine.dispose()
     # A second run adds nothing.
-    again = _seed(cpts_database, tmp_path, "86")
+    again = _seed(scratch_database, tmp_path, "86")
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["imports"] == [] and json.loads(again.stdout)["census"] == 0
-    engine = create_engine(cpts_database)
+    engine = create_engine(scratch_database)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM patient")).scalar() == patients
     engine.dispose()
 
 
-def test_the_cpts_demo_outside_the_vienne_says_how_to_run_it(cpts_database: str, tmp_path: Path) -> None:
-    out = _seed(cpts_database, tmp_path, "53")
+def test_the_cpts_demo_outside_the_vienne_says_how_to_run_it(scratch_database: str, tmp_path: Path) -> None:
+    out = _seed(scratch_database, tmp_path, "53")
     assert out.returncode != 0
     assert "SMP_DEPARTEMENTS=86" in out.stderr

@@ -32,8 +32,16 @@ def _urls(db) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def _walk(page, urls: list[str]) -> tuple[list[str], dict[str, str]]:  # type: ignore[no-untyped-def]
+    """Open each page, run axe; a page that breaks the content security policy (an inline script or
+    style, something from elsewhere) fails too: the browser reports it on the console."""
     seen, failures = [], {}
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda m: refused.append(m.text) if m.type == "error" and "Content Security Policy" in m.text else None,
+    )
     for url in urls:
+        refused.clear()
         response = page.goto(url)
         if response is None or response.status != 200 or "text/html" not in response.headers.get("content-type", ""):
             continue
@@ -41,6 +49,8 @@ def _walk(page, urls: list[str]) -> tuple[list[str], dict[str, str]]:  # type: i
         found = serious_violations(page)
         if found:
             failures[url] = describe(found)
+        if refused:
+            failures[url] = failures.get(url, "") + "\n  CSP: " + "\n  CSP: ".join(refused)
     return seen, failures
 
 

@@ -190,6 +190,7 @@ COMMITTEE_PAGES = {
     "/cpts/indicators",
     "/demande",
     "/suivi",
+    "/confidentialite",
     "/help/calendars",
     "/communes/options",
     "/api/communes",
