@@ -39,12 +39,15 @@ from app.reports.controllers import CommitteePages
 from app.rota.controllers import MyWeekPage, RotaPages
 from app.settings import Settings, get_settings
 from app.sites.controllers import SiteApi, SitePages
+from app.web import metrics
 from app.web.auth import AuthMiddleware
 from app.web.communes import CommuneController
 from app.web.db import build_db_plugin
 from app.web.errors import EXCEPTION_HANDLERS
 from app.web.health import healthz
 from app.web.home import HomeController
+from app.web.logs import logging_config
+from app.web.metrics import MetricsController
 from app.web.templating import build_template_config
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -104,7 +107,6 @@ def security_headers_hook(headers: list[tuple[bytes, bytes]]) -> Callable[[Messa
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     engine = get_engine(settings.database_url)
     db_plugin, _ = build_db_plugin(engine)
     session_config = CookieBackendConfig(
@@ -121,9 +123,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
 
     template_config = build_template_config()
+    metrics.register_collectors()
 
     def on_startup(app: Litestar) -> None:
         app.state.session_factory = session_factory(engine)
+        logging.getLogger("app").info(
+            "SMP Planner ready: database %s, territory %s", engine.dialect.name, ",".join(settings.departements)
+        )
 
     return Litestar(
         route_handlers=[
@@ -141,6 +147,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MatchPages,
             CommitteePages,
             AuditPages,
+            MetricsController,
             RgpdPages,
             privacy_notice,
             CensusPages,
@@ -167,6 +174,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         plugins=[db_plugin, FlashPlugin(config=FlashConfig(template_config=template_config))],
         template_config=template_config,
         middleware=[
+            metrics.config.middleware,
             session_config.middleware,
             DefineMiddleware(AuthMiddleware, exclude=["^/static/", "^/healthz"]),
             rate_limit.middleware,
@@ -179,6 +187,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             exclude=["^/api/"],
         ),
         exception_handlers=EXCEPTION_HANDLERS,
+        logging_config=logging_config(),
         before_send=[security_headers_hook(security_headers(settings))],
         openapi_config=OpenAPIConfig(
             title="SMP Planner API",

@@ -490,6 +490,24 @@ def rota_solve(
     )
 
 
+@main.command("worker")
+@click.option("--once", is_flag=True, help="Run the queued jobs, then stop (instead of waiting for more).")
+@click.option("--poll", default=2.0, show_default=True, type=click.FloatRange(0.1, 60), help="Seconds between looks.")
+def worker(once: bool, poll: float) -> None:
+    """Run rota solver jobs from the queue; several workers (several machines) share it on PostgreSQL."""
+    from app.audit.recorder import Actor, acting_as
+    from app.db.engine import get_engine, session_factory
+    from app.rota.jobs import work
+
+    click.echo("Calculs de planning : en attente de travail (Ctrl+C pour arrêter).")
+    with acting_as(Actor(None, "system:rota-worker")):
+        try:
+            count = work(session_factory(get_engine()), once=once, poll_s=poll)
+        except KeyboardInterrupt:
+            return
+    click.echo(f"{count} calcul(s) effectué(s).")
+
+
 @rota.command("run-job", hidden=True)
 @click.argument("job_id")
 def rota_run_job(job_id: str) -> None:
@@ -936,6 +954,18 @@ def bench_report(database_url: str | None, patients: int, as_json: bool) -> None
     from app.settings import normalise_database_url
 
     figures = run(normalise_database_url(database_url) if database_url else None, patients=patients)
+    _emit(figures, as_json, format_figures(figures))
+
+
+@bench.command("soak")
+@click.option("--clients", default=50, show_default=True, type=click.IntRange(1, 500))
+@click.option("--seconds", default=300.0, show_default=True, type=click.FloatRange(5, 7200))
+@click.option("--json", "as_json", is_flag=True)
+def bench_soak(clients: int, seconds: float, as_json: bool) -> None:
+    """Many clients for minutes against the real server: errors and the server's memory over time."""
+    from app.bench.soak import format_figures, run
+
+    figures = run(clients=clients, seconds=seconds)
     _emit(figures, as_json, format_figures(figures))
 
 

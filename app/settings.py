@@ -76,6 +76,9 @@ class Settings:
     solver_workers: int = 8
     """CP-SAT worker count (``SMP_SOLVER_WORKERS``); 8 starts its full portfolio even on 2 cores."""
     solver_seed: int = 0
+    external_workers: bool = False
+    """Solver jobs are run by separate ``smp worker`` processes, possibly on other machines
+    (``SMP_SOLVER_WORKERS_EXTERNAL=1``); otherwise the web process starts one per job."""
     """CP-SAT random seed (``SMP_SOLVER_SEED``), so a solve can be repeated."""
     base_url: str = "http://127.0.0.1:8000"
     """Public address of the application, used in calendar feed URLs (``SMP_BASE_URL``)."""
@@ -126,6 +129,7 @@ def load_settings() -> Settings:
         solver_time_limit_s=_int_env("SMP_SOLVER_TIME_LIMIT", 10, 1),
         solver_workers=_int_env("SMP_SOLVER_WORKERS", 8, 1),
         solver_seed=_int_env("SMP_SOLVER_SEED", 0, 0),
+        external_workers=os.environ.get("SMP_SOLVER_WORKERS_EXTERNAL", "0") in {"1", "true", "yes"},
         base_url=os.environ.get("SMP_BASE_URL", "http://127.0.0.1:8000"),
         target_patients=_int_env("SMP_TARGET_PATIENTS", 10_000, 1),
         visits_per_year=_int_env("SMP_VISITS_PER_YEAR", 4, 1),

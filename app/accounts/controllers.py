@@ -13,7 +13,8 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 
 from app.accounts.models import ApiToken, User
-from app.accounts.services import UserService
+from app.accounts.services import LockedOut, UserService
+from app.core.dates import PARIS
 from app.core.errors import FieldErrors
 from app.core.parsing import clean_query
 from app.web.auth import SESSION_USER_KEY, login_required
@@ -40,7 +41,20 @@ class LoginController(Controller):
         username = clean_query(str(data.get("username", "")), 80).lower()
         password = str(data.get("password", ""))[:200].replace("\x00", "")
         target = safe_next(str(data.get("next", "")))
-        user = UserService(session=db_session).authenticate(username, password)
+        try:
+            user = UserService(session=db_session).authenticate(username, password)
+        except LockedOut as exc:
+            until = exc.until.astimezone(PARIS).strftime("%H h %M")
+            return Template(
+                "login.html",
+                context={
+                    "next": target,
+                    "username": username,
+                    "error": f"Trop d'essais infructueux : ce compte est bloqué jusqu'à {until}. "
+                    "Réessayez ensuite, ou demandez à l'administrateur de le débloquer.",
+                },
+                status_code=429,
+            )
         if user is None:
             return Template(
                 "login.html",

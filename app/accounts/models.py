@@ -58,6 +58,8 @@ class User(Base):
     organisation: Mapped[str] = mapped_column(String(160), default="")
     """For partners: the pharmacy, practice, town hall or body they refer from."""
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    """Consecutive failed logins; the fifth locks the account for a quarter of an hour."""
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
 
     clinician: Mapped[Clinician | None] = relationship(lazy="joined")

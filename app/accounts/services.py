@@ -31,6 +31,18 @@ class ApiTokenRepository(SQLAlchemySyncRepository[ApiToken]):
     model_type = ApiToken
 
 
+LOCK_AFTER = 5
+LOCK_MINUTES = 15
+
+
+class LockedOut(Exception):
+    """Too many failed logins in a row: the account waits until ``until``."""
+
+    def __init__(self, until: dt.datetime) -> None:
+        super().__init__(f"locked until {until.isoformat()}")
+        self.until = until
+
+
 class UserService(SQLAlchemySyncRepositoryService[User, UserRepository]):
     repository_type = UserRepository
 
@@ -72,16 +84,27 @@ class UserService(SQLAlchemySyncRepositoryService[User, UserRepository]):
             auto_commit=True,
         )
 
-    def authenticate(self, username: str, password: str) -> User | None:
+    def authenticate(self, username: str, password: str, now: dt.datetime | None = None) -> User | None:
+        """The user, or ``None`` for a wrong name or password; ``LockedOut`` while the account is
+        locked (after ``LOCK_AFTER`` failures in a row, for ``LOCK_MINUTES``), right password or not."""
+        now = now or dt.datetime.now(dt.UTC)
         user = self.repository.get_one_or_none(username=username.strip().lower())
         ok = verify_password(user.password_hash if user else None, password)
         if user is None or not user.is_active:
             return None
+        if user.locked_until is not None and user.locked_until > now:
+            raise LockedOut(user.locked_until)
         if not ok:
             user.failed_logins += 1
+            if user.failed_logins >= LOCK_AFTER:
+                user.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
+                user.failed_logins = 0
+                self.repository.session.commit()
+                raise LockedOut(user.locked_until)
             self.repository.session.commit()
             return None
         user.failed_logins = 0
+        user.locked_until = None
         user.last_login_at = dt.datetime.now(dt.UTC)
         self.repository.session.commit()
         return user

@@ -169,7 +169,9 @@ class ClinicianApi(Controller):
     tags = ["clinicians"]
 
     @get("/", sync_to_thread=True, guards=[require_roles(*STAFF)], summary="List clinicians")
-    def list_clinicians(self, db_session: DbSession, role: FromQuery[str | None] = None) -> list[ClinicianOut]:
+    def list_clinicians(
+        self, db_session: DbSession, role: FromQuery[ClinicianRole | None] = None
+    ) -> list[ClinicianOut]:
         stmt = select(Clinician).order_by(Clinician.last_name, Clinician.first_name)
         if role:
             stmt = stmt.where(Clinician.role == role)

@@ -17,6 +17,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -106,8 +107,54 @@ def create_job(
     return job
 
 
+def next_queued(session: Session) -> uuid.UUID | None:
+    """The oldest queued job no other worker holds: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so
+    that several ``smp worker`` processes, on several machines, share one queue without waiting on
+    each other; the claim itself (``run_job``'s conditional update) makes it theirs. Ends the
+    transaction on SQLite (one machine), where the conditional update alone decides."""
+    statement = (
+        select(RotaJob.id)
+        .where(RotaJob.status == "queued", RotaJob.cancel_requested.is_(False))
+        .order_by(RotaJob.created_at)
+        .limit(1)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update(skip_locked=True)
+    return session.scalar(statement)
+
+
+def work(factory: sessionmaker[Session], *, once: bool = False, poll_s: float = 2.0, stop: Any = None) -> int:
+    """``smp worker``: take queued jobs one by one and run them here. Returns how many ran."""
+    done = 0
+    while stop is None or not stop.is_set():
+        with factory() as session:
+            immediate(session)  # the claim below writes: take the lock before the read (SQLite)
+            job_id = next_queued(session)
+            if job_id is not None:
+                # The claim, while the row is locked (PostgreSQL) — conditional anyway (SQLite).
+                claimed = session.execute(
+                    update(RotaJob)
+                    .where(RotaJob.id == job_id, RotaJob.status == "queued")
+                    .values(status="running", worker_pid=os.getpid(), started_at=dt.datetime.now(dt.UTC))
+                )
+                session.commit()
+                if not claimed.rowcount:  # type: ignore[attr-defined]
+                    continue
+        if job_id is not None:
+            run_job(factory, job_id, claimed=True)
+            done += 1
+            continue
+        if once:
+            break
+        time.sleep(poll_s)
+    return done
+
+
 def launch(job_id: uuid.UUID) -> None:
-    """Start the worker process for a job (never waits for it)."""
+    """Start the worker process for a job (never waits for it) — unless ``SMP_SOLVER_WORKERS_EXTERNAL``
+    says separate ``smp worker`` processes take the queue."""
+    if get_settings().external_workers:
+        return
     logs = get_settings().var_dir / "jobs"
     logs.mkdir(parents=True, exist_ok=True)
     out = (logs / f"{job_id}.log").open("w")
@@ -139,16 +186,27 @@ def _alive(pid: int | None) -> bool:
         return True
 
 
+def _worker_gone(job: RotaJob) -> bool:
+    """A running job's worker is gone: its process has died (same machine), or — with external
+    workers, possibly on other machines — it has overrun its time limit by two minutes."""
+    if get_settings().external_workers:
+        started = job.started_at or job.created_at
+        return dt.datetime.now(dt.UTC) > started + dt.timedelta(seconds=job.time_limit_s + 120)
+    return not _alive(job.worker_pid)
+
+
 def refresh(session: Session, job: RotaJob) -> RotaJob:
-    """Mark as failed a running job whose worker process is gone (crashed or killed)."""
-    if job.status == "running" and not _alive(job.worker_pid):
+    """Mark as failed a running job whose worker is gone (crashed or killed)."""
+    if job.status == "running" and _worker_gone(job):
         session.refresh(job)
         if job.status == "running":
             job.status = "failed"
             job.error = "Le calcul s'est arrêté de façon inattendue (processus interrompu). Rien n'a été publié."
             job.finished_at = dt.datetime.now(dt.UTC)
             session.commit()
-    elif job.status == "queued" and job.created_at < dt.datetime.now(dt.UTC) - dt.timedelta(minutes=2):
+    elif job.status == "queued" and job.created_at < dt.datetime.now(dt.UTC) - dt.timedelta(
+        minutes=30 if get_settings().external_workers else 2
+    ):
         job.status = "failed"
         job.error = "Le calcul n'a pas démarré (aucun processus de calcul disponible)."
         job.finished_at = dt.datetime.now(dt.UTC)
@@ -165,20 +223,24 @@ def request_cancel(session: Session, job: RotaJob) -> None:
         session.commit()
 
 
-def run_job(factory: sessionmaker[Session], job_id: uuid.UUID) -> RotaJob:
-    """Run one job to its end, in this process. Called by ``smp rota run-job``."""
+def run_job(factory: sessionmaker[Session], job_id: uuid.UUID, *, claimed: bool = False) -> RotaJob:
+    """Run one job to its end, in this process. Called by ``smp rota run-job`` (which claims the job
+    here) and by ``smp worker`` (which has claimed it already: ``claimed``)."""
     settings = get_settings()
     with factory() as session:
+        if not claimed:
+            immediate(session)
         job = _load(session, job_id)
-        claimed = session.execute(
-            update(RotaJob)
-            .where(RotaJob.id == job_id, RotaJob.status == "queued", RotaJob.cancel_requested.is_(False))
-            .values(status="running", worker_pid=os.getpid(), started_at=dt.datetime.now(dt.UTC))
-        )
-        session.commit()
-        if not claimed.rowcount:  # type: ignore[attr-defined]
-            session.refresh(job)
-            return job  # already taken by another worker, or cancelled before it started
+        if not claimed:
+            claim = session.execute(
+                update(RotaJob)
+                .where(RotaJob.id == job_id, RotaJob.status == "queued", RotaJob.cancel_requested.is_(False))
+                .values(status="running", worker_pid=os.getpid(), started_at=dt.datetime.now(dt.UTC))
+            )
+            session.commit()
+            if not claim.rowcount:  # type: ignore[attr-defined]
+                session.refresh(job)
+                return job  # already taken by another worker, or cancelled before it started
         session.refresh(job)
         draft = session.get(RotaDraft, job.draft_id) if job.draft_id else None
         try:
@@ -229,11 +291,13 @@ def run_job(factory: sessionmaker[Session], job_id: uuid.UUID) -> RotaJob:
         )
     except Exception as exc:
         with factory() as session:
+            immediate(session)
             job = _load(session, job_id)
             _fail(session, job, f"Le solveur a échoué : {type(exc).__name__}. Rien n'a été publié.")
         raise
     result = solution_to_dict(solution)
     with factory() as session:
+        immediate(session)  # a write follows this read: take the lock first (SQLite; no-op elsewhere)
         job = _load(session, job_id)
         job.result = result
         job.progress = {

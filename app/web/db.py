@@ -7,12 +7,12 @@ recorder are written.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
 from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin, SQLAlchemySyncConfig
 from advanced_alchemy.extensions.litestar._utils import delete_aa_scope_state, get_aa_scope_state
-from advanced_alchemy.extensions.litestar.plugins.init.config.common import SESSION_SCOPE_KEY
 from litestar.types import Message, Scope
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -27,14 +27,24 @@ def _finish(session: Session) -> None:
         session.close()
 
 
-async def before_send(message: Message, scope: Scope) -> None:
-    if message["type"] != "http.response.start":
-        return
-    session: Session | None = get_aa_scope_state(scope, SESSION_SCOPE_KEY)
-    if session is None:
-        return
-    delete_aa_scope_state(scope, SESSION_SCOPE_KEY)
-    await anyio.to_thread.run_sync(_finish, session)
+def make_before_send(scope_key: str) -> Callable[[Message, Scope], Awaitable[None]]:
+    """The end-of-request hook for the session stored under ``scope_key``.
+
+    advanced-alchemy numbers the key of every configuration after the first one built in a process
+    (``_sqlalchemy_db_session_1``…): the hook must read the key of its own configuration, or a second
+    application in the same process (tests, tools) would never close its sessions nor write the
+    audit trail's reads."""
+
+    async def before_send(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        session: Session | None = get_aa_scope_state(scope, scope_key)
+        if session is None:
+            return
+        delete_aa_scope_state(scope, scope_key)
+        await anyio.to_thread.run_sync(_finish, session)
+
+    return before_send
 
 
 def build_db_plugin(engine: Engine) -> tuple[SQLAlchemyPlugin, SQLAlchemySyncConfig]:
@@ -44,9 +54,9 @@ def build_db_plugin(engine: Engine) -> tuple[SQLAlchemyPlugin, SQLAlchemySyncCon
         engine_instance=engine,
         session_dependency_key="db_session",
         session_config=SyncSessionConfig(expire_on_commit=False),
-        before_send_handler=before_send,
         create_all=False,
     )
+    config.before_send_handler = make_before_send(config.session_scope_key)
     return SQLAlchemyPlugin(config=config), config
 
 

@@ -17,6 +17,7 @@ from litestar.exceptions import (
 )
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 
 from app.core.errors import Conflict, FieldErrors
 
@@ -117,7 +118,43 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
     return _page(request, 500)
 
 
+def database_down_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The database does not answer (stopped, restarting, network): a clear 503, and the next
+    request tries again — the connection pool reconnects by itself when it is back."""
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    headers = {"Retry-After": "30"}
+    if wants_json(request):
+        return Response(
+            content={"status_code": 503, "detail": "Base de données indisponible : réessayez dans un instant."},
+            status_code=503,
+            media_type=MediaType.JSON,
+            headers=headers,
+        )
+    response = _page(
+        request,
+        503,
+        "La base de données ne répond pas pour le moment. Rien n'a été enregistré ; réessayez dans un instant.",
+    )
+    response.headers.update(headers)
+    return response
+
+
+def invalid_data_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The database refused a value the checks let through (a NUL character, a number out of range):
+    the request's fault, so a 400 — and nothing was written (the transaction is rolled back)."""
+    log.warning("database refused a value on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    message = (
+        "Une valeur envoyée n'est pas acceptable (caractère interdit ou nombre hors limites) : rien n'a été enregistré."
+    )
+    if wants_json(request):
+        return Response(content={"status_code": 400, "detail": message}, status_code=400, media_type=MediaType.JSON)
+    return _page(request, 400, message)
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
+    DataError: invalid_data_handler,
+    OperationalError: database_down_handler,
+    InterfaceError: database_down_handler,
     HTTPException: http_exception_handler,
     FieldErrors: field_errors_handler,
     Conflict: conflict_handler,

@@ -55,3 +55,24 @@ def test_counting_patients_for_a_report_reads_no_record(engine, demo, db):
     with session_scope(engine) as session:
         session.scalar(select(func.count()).select_from(Patient).where(Patient.ald.is_(True)))
     assert db.scalar(select(func.count()).select_from(AuditEntry)) == before
+
+
+def test_a_second_application_in_the_same_process_still_writes_the_reads(app, db):
+    """advanced-alchemy numbers the session key of every configuration after the first: the end of
+    request hook must use its own, or the second application's reads go unaudited."""
+    from litestar.testing import TestClient
+    from sqlalchemy import func, select
+
+    from app.asgi import create_app
+    from app.audit.models import AuditEntry
+    from app.patients.models import Patient
+    from tests.conftest import login
+
+    db.rollback()
+    patient_id = db.scalar(select(Patient.id).order_by(Patient.reference.desc()).limit(1))
+    before = db.scalar(select(func.count()).where(AuditEntry.object_id == str(patient_id)))
+    with TestClient(app=create_app(), base_url="http://testserver.local") as other:
+        login(other, "secretariat1")
+        assert other.get(f"/patients/{patient_id}").status_code == 200
+    db.rollback()
+    assert db.scalar(select(func.count()).where(AuditEntry.object_id == str(patient_id))) == before + 1

@@ -130,7 +130,8 @@ def test_a_changed_published_session_sends_its_bookings_to_rebook_and_keeps_its_
     sessions = db.scalars(
         select(RotaSession).where(RotaSession.date >= start, RotaSession.date <= end, RotaSession.status == "published")
     ).all()
-    patient = db.scalar(select(Patient).limit(1))
+    # Two patients: the two sessions may fall on the same half-day (at two sites).
+    patients = db.scalars(select(Patient).order_by(Patient.reference).limit(2)).all()
     problem = build_problem(db, start, end, draft=draft)
     keys = [key_of(a) for a in draft.assignments]
     removed = next(rs for rs in sessions if not validation.check(problem, [k for k in keys if k != _key(rs)]))
@@ -151,8 +152,8 @@ def test_a_changed_published_session_sends_its_bookings_to_rebook_and_keeps_its_
     assert move is not None, "the demo offers a session that can legally move to another site"
     moved, other_site, new_keys = move
     booked = [
-        Booking.for_slot(db.scalar(select(Slot).where(Slot.session_id == rs.id).limit(1)), patient.id)
-        for rs in (removed, moved)
+        Booking.for_slot(db.scalar(select(Slot).where(Slot.session_id == rs.id).limit(1)), p.id)
+        for rs, p in zip((removed, moved), patients, strict=True)
     ]
     db.add_all(booked)
     db.commit()

@@ -32,6 +32,14 @@ class Keyboard:
         self.page = page
         self.unoutlined: list[str] = []
 
+    def log_in(self, username: str, password: str = "demo-smp-2026") -> None:  # noqa: S107 - the demo's
+        self.page.goto("/login")  # the username field has the focus
+        self.page.keyboard.type(username)
+        self.page.keyboard.press("Tab")
+        self.page.keyboard.type(password)
+        self.page.keyboard.press("Enter")
+        self.page.wait_for_url(lambda url: "/login" not in url)
+
     def tab_to(self, wanted: Callable[[dict[str, str]], bool], what: str, limit: int = 120) -> dict[str, str]:
         for _ in range(limit):
             self.page.keyboard.press("Tab")
@@ -49,12 +57,7 @@ def test_a_secretary_books_a_consultation_with_the_keyboard_alone(browser, live_
     page = context.new_page()
     keys = Keyboard(page)
     try:
-        page.goto("/login")  # the username field has the focus
-        page.keyboard.type("secretariat2")
-        page.keyboard.press("Tab")
-        page.keyboard.type("demo-smp-2026")
-        page.keyboard.press("Enter")
-        page.wait_for_url(lambda url: "/login" not in url)
+        keys.log_in("secretariat2")
         keys.tab_to(lambda f: f["tag"] == "a" and f["text"] == "Rendez-vous", "menu Rendez-vous")
         page.keyboard.press("Enter")
         expect(page.get_by_role("heading", level=1)).to_have_text("Prendre un rendez-vous")
@@ -81,12 +84,7 @@ def test_an_intern_publishes_availability_with_the_keyboard_alone(browser, live_
     page = context.new_page()
     keys = Keyboard(page)
     try:
-        page.goto("/login")
-        page.keyboard.type("interne")
-        page.keyboard.press("Tab")
-        page.keyboard.type("demo-smp-2026")
-        page.keyboard.press("Enter")
-        page.wait_for_url(lambda url: "/login" not in url)
+        keys.log_in("interne")
         keys.tab_to(lambda f: f["tag"] == "a" and f["text"] == "Mes disponibilités", "menu Mes disponibilités")
         page.keyboard.press("Enter")
         expect(page.get_by_role("heading", level=1)).to_contain_text("Disponibilités")

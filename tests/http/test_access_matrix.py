@@ -36,6 +36,9 @@ POLICY: dict[str, frozenset[str]] = {
     "/suivi": EVERYONE,
     "/login": EVERYONE,
     "/confidentialite": EVERYONE,
+    # Metrics: the machine itself (the test client counts as local) or an administrator; the guard
+    # is checked from outside in tests/http/test_metrics.py.
+    "/metrics": EVERYONE,
     "/healthz": EVERYONE,
     "/help/calendars": EVERYONE,
     "/ical/{name:str}": EVERYONE,

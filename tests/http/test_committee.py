@@ -191,6 +191,7 @@ COMMITTEE_PAGES = {
     "/demande",
     "/suivi",
     "/confidentialite",
+    "/metrics",  # local only (the test client is local): counts by route template, no patient data
     "/help/calendars",
     "/communes/options",
     "/api/communes",

@@ -156,3 +156,33 @@ def test_control_characters_in_a_form_or_a_search_are_refused_cleanly(as_user):
     )
     assert response.status_code == 400 and "caractères invisibles" in response.text
     assert as_user("coordination").get("/sites", params={"q": "La\x00val"}).status_code == 200
+
+
+def test_five_wrong_passwords_lock_the_account_for_a_quarter_of_an_hour(client, db):
+    import datetime as dt
+    import uuid
+
+    from sqlalchemy import select
+
+    from app.accounts.models import Role, User
+    from app.accounts.services import LOCK_AFTER, UserService
+
+    name = "verrou-" + uuid.uuid4().hex[:6]
+    db.rollback()
+    UserService(session=db).create_user(name, Role.SECRETARY, "le-bon-mot-de-passe-42")
+    db.commit()
+    for _ in range(LOCK_AFTER - 1):
+        assert login(client, name, "faux").status_code == 400
+    locked = login(client, name, "faux")
+    assert locked.status_code == 429 and "bloqué jusqu" in locked.text
+    # Even the right password waits for the end of the lock.
+    assert login(client, name, "le-bon-mot-de-passe-42").status_code == 429
+    db.rollback()
+    db.expire_all()
+    user = db.scalar(select(User).where(User.username == name))
+    assert user.locked_until is not None
+    later = user.locked_until + dt.timedelta(seconds=1)
+    assert UserService(session=db).authenticate(name, "le-bon-mot-de-passe-42", now=later) is not None
+    db.rollback()
+    db.expire_all()
+    assert db.scalar(select(User.locked_until).where(User.username == name)) is None
