@@ -29,6 +29,7 @@ from app.cpts.models import (
     CensusGp,
     CptsProposal,
 )
+from app.patients.controllers import get_patient
 from app.patients.cpam import ImportRefused
 from app.patients.models import WAITING_STATUSES, Patient
 from app.settings import get_settings
@@ -318,9 +319,7 @@ class ProposalPages(Controller):
 
     @get("/{patient_id:uuid}", sync_to_thread=True, name="cpts_patient")
     def patient_page(self, db_session: DbSession, patient_id: FromPath[uuid.UUID]) -> Template:
-        patient = db_session.get(Patient, patient_id)  # the read is audited
-        if patient is None:
-            raise NotFoundException("Ce dossier n'existe pas.")
+        patient = get_patient(db_session, patient_id)  # the read is audited
         return Template("cpts/patient.html", context=self._context(db_session, patient, {}))
 
     def _context(self, db_session: DbSession, patient: Patient, errors: dict[str, str]) -> dict[str, Any]:
@@ -346,9 +345,7 @@ class ProposalPages(Controller):
     def send(
         self, request: Request[User, Any, Any], db_session: DbSession, patient_id: FromPath[uuid.UUID], data: FormData
     ) -> Template | Redirect:
-        patient = db_session.get(Patient, patient_id)
-        if patient is None:
-            raise NotFoundException("Ce dossier n'existe pas.")
+        patient = get_patient(db_session, patient_id)
         raw = data.get("gp") or []
         chosen = []
         for value in raw if isinstance(raw, list) else [raw]:

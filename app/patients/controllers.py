@@ -47,7 +47,7 @@ from app.web.territory import commune_name, current_territory
 from sites.geo import haversine_km
 
 
-def _get(db_session: DbSession, patient_id: uuid.UUID) -> Patient:
+def get_patient(db_session: DbSession, patient_id: uuid.UUID) -> Patient:
     patient = db_session.get(Patient, patient_id)  # audited: the recorder logs this read
     if patient is None:
         raise NotFoundException("Patient introuvable.")
@@ -168,7 +168,7 @@ class PatientPages(Controller):
 
     @get("/{patient_id:uuid}", sync_to_thread=True, name="patient_detail")
     def detail(self, db_session: DbSession, patient_id: FromPath[uuid.UUID]) -> Template:
-        patient = _get(db_session, patient_id)
+        patient = get_patient(db_session, patient_id)
         doctor = db_session.get(Clinician, patient.referring_clinician_id) if patient.referring_clinician_id else None
         requests = db_session.scalars(
             select(PatientRequest).where(PatientRequest.patient_id == patient.id).order_by(PatientRequest.received_at)
@@ -227,7 +227,7 @@ class PatientPages(Controller):
     def change_status(
         self, request: Request[User, Any, Any], db_session: DbSession, patient_id: FromPath[uuid.UUID], data: FormData
     ) -> Redirect:
-        patient = _get(db_session, patient_id)
+        patient = get_patient(db_session, patient_id)
         try:
             lifecycle.change_status(
                 db_session,
@@ -251,7 +251,7 @@ class PatientPages(Controller):
     def contact(
         self, request: Request[User, Any, Any], db_session: DbSession, patient_id: FromPath[uuid.UUID], data: FormData
     ) -> Redirect:
-        patient = _get(db_session, patient_id)
+        patient = get_patient(db_session, patient_id)
         try:
             suspended = lifecycle.record_contact(
                 db_session,
@@ -279,7 +279,7 @@ class PatientPages(Controller):
     ) -> Template:
         """The declaration of choice, pre-filled: for the SMP doctor assigned, or (``?doctor=usual``)
         for the GP the patient already sees, proposed first."""
-        patient = _get(db_session, patient_id)
+        patient = get_patient(db_session, patient_id)
         context: dict[str, Any] = {
             "patient": patient,
             "commune": commune_name(patient.commune_insee),
@@ -305,7 +305,7 @@ class PatientPages(Controller):
     def usual_doctor(
         self, request: Request[User, Any, Any], db_session: DbSession, patient_id: FromPath[uuid.UUID], data: FormData
     ) -> Redirect:
-        patient = _get(db_session, patient_id)
+        patient = get_patient(db_session, patient_id)
         try:
             lifecycle.usual_doctor_outcome(db_session, patient, str(data.get("outcome", "")), request.user.username)
         except (Conflict, FieldErrors) as exc:
@@ -333,4 +333,4 @@ class PatientApi(Controller):
 
     @get("/{patient_id:uuid}", sync_to_thread=True, summary="One patient (the read is audited)")
     def get_patient(self, db_session: DbSession, patient_id: FromPath[uuid.UUID]) -> PatientOut:
-        return patient_out(_get(db_session, patient_id))
+        return patient_out(get_patient(db_session, patient_id))

@@ -8,24 +8,16 @@ import uuid
 from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Response, Template
 
 from app.accounts.models import User
 from app.patients import rgpd
-from app.patients.models import Patient
+from app.patients.controllers import get_patient
 from app.settings import get_settings
 from app.web.auth import STAFF, require_roles
 from app.web.forms import DbSession, FormData
-
-
-def _patient(db_session: DbSession, patient_id: uuid.UUID) -> Patient:
-    patient = db_session.get(Patient, patient_id)  # audited read
-    if patient is None:
-        raise NotFoundException("Patient introuvable.")
-    return patient
 
 
 class RgpdPages(Controller):
@@ -35,7 +27,7 @@ class RgpdPages(Controller):
 
     @get("/{patient_id:uuid}/export.json", sync_to_thread=True, name="patient_export_json")
     def export_json(self, db_session: DbSession, patient_id: FromPath[uuid.UUID]) -> Response[bytes]:
-        patient = _patient(db_session, patient_id)
+        patient = get_patient(db_session, patient_id)
         body = json.dumps(rgpd.export(db_session, patient), ensure_ascii=False, indent=2).encode()
         return Response(
             body,
@@ -48,14 +40,14 @@ class RgpdPages(Controller):
 
     @get("/{patient_id:uuid}/export", sync_to_thread=True, name="patient_export")
     def export_page(self, db_session: DbSession, patient_id: FromPath[uuid.UUID]) -> Template:
-        patient = _patient(db_session, patient_id)
+        patient = get_patient(db_session, patient_id)
         return Template("patients/export.html", context={"patient": patient, "data": rgpd.export(db_session, patient)})
 
     @post("/{patient_id:uuid}/erase", sync_to_thread=True, name="patient_erase")
     def erase(
         self, request: Request[User, Any, Any], db_session: DbSession, patient_id: FromPath[uuid.UUID], data: FormData
     ) -> Redirect:
-        patient = _patient(db_session, patient_id)
+        patient = get_patient(db_session, patient_id)
         if data.get("confirm") != "on":
             flash(request, "Cochez la case qui confirme la demande d'effacement de la personne.", category="error")
             return Redirect(path=f"/patients/{patient_id}")
