@@ -19,7 +19,7 @@ from app.availability.ics import IcsError, busy_halfdays
 from app.availability.models import EXCEPTION_REASONS, LEVEL_LABELS
 from app.availability.services import AvailabilityService
 from app.clinicians.models import Clinician
-from app.core.dates import PARIS, date_fr
+from app.core.dates import date_fr, today_paris
 from app.core.errors import FieldErrors
 from app.core.halfdays import halfday_label
 from app.rota.times import halfday_key, monday_of
@@ -27,10 +27,6 @@ from app.web.auth import require_roles
 from app.web.forms import DbSession, FormData, form_values
 
 ICS_WEEKS = 13
-
-
-def today() -> dt.date:
-    return dt.datetime.now(PARIS).date()
 
 
 def _clinician_for(
@@ -58,7 +54,7 @@ def _suffix(request: Request[User, Any, Any], clinician: Clinician) -> str:
 
 def _context(db_session: DbSession, clinician: Clinician, **extra: Any) -> dict[str, Any]:
     service = AvailabilityService(db_session)
-    day = today()
+    day = today_paris()
     pattern = service.current_pattern(clinician.id, day)
     upcoming = [p for p in service.patterns(clinician.id) if p.valid_from > day]
     next_monday = monday_of(day) + dt.timedelta(days=7)
@@ -121,7 +117,7 @@ class AvailabilityPages(Controller):
         target = _clinician_for(request, db_session, clinician)
         values = form_values(data)
         try:
-            saved = AvailabilityService(db_session).save_pattern(target, values, today())
+            saved = AvailabilityService(db_session).save_pattern(target, values, today_paris())
         except FieldErrors as exc:
             return _refused(request, db_session, target, errors=exc.errors, pattern_values=values)
         flash(
@@ -144,7 +140,7 @@ class AvailabilityPages(Controller):
         values = form_values(data)
         service = AvailabilityService(db_session)
         try:
-            added = service.add_exception(target, values, today())
+            added = service.add_exception(target, values, today_paris())
         except FieldErrors as exc:
             return _refused(request, db_session, target, exception_errors=exc.errors, exception_values=values)
         hit = service.published_conflicts(target.id, added.start_date, added.end_date, added.period)
@@ -181,7 +177,7 @@ class AvailabilityPages(Controller):
         target = _clinician_for(request, db_session, clinician)
         values = form_values(data)
         try:
-            added = AvailabilityService(db_session).add_extra(target, values, today())
+            added = AvailabilityService(db_session).add_extra(target, values, today_paris())
         except FieldErrors as exc:
             return _refused(request, db_session, target, extra_errors=exc.errors, extra_values=values)
         flash(
@@ -221,7 +217,7 @@ class AvailabilityPages(Controller):
             error = "Choisissez un fichier .ics exporté de votre agenda."
         else:
             try:
-                found = busy_halfdays(upload.file.read(), today(), today() + dt.timedelta(weeks=ICS_WEEKS))
+                found = busy_halfdays(upload.file.read(), today_paris(), today_paris() + dt.timedelta(weeks=ICS_WEEKS))
             except IcsError as exc:
                 error = str(exc)
         if error:
@@ -263,7 +259,7 @@ class AvailabilityPages(Controller):
                         "reason": "busy",
                         "note": "importé d'un agenda",
                     },
-                    today(),
+                    today_paris(),
                     commit=False,
                 )
                 count += 1

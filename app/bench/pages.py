@@ -122,6 +122,7 @@ def run(*, patients: int = 2000, repeats: int = 5) -> dict[str, Any]:
     every role that may open it."""
     from app.asgi import create_app
     from app.audit.recorder import Actor, acting_as
+    from app.bench.http import start_server
     from app.db.engine import make_engine, session_scope
     from app.db.migrate import upgrade
     from app.web.territory import current_territory
@@ -136,7 +137,7 @@ def run(*, patients: int = 2000, repeats: int = 5) -> dict[str, Any]:
     with session_scope(engine) as session:
         urls = page_urls(create_app().routes, sample_ids(session))
     engine.dispose()
-    server, base = start(url, tmp.name)
+    server, base = start_server(url, tmp.name)
     rows: list[dict[str, Any]] = []
     try:
         for role in ROLES:
@@ -173,12 +174,6 @@ def run(*, patients: int = 2000, repeats: int = 5) -> dict[str, Any]:
         "slowest": max(rows, key=lambda r: r["ms_p50"]) if rows else None,
         "heaviest_kb": max((r["js_css_kb"] for r in rows), default=0),
     }
-
-
-def start(url: str, var_dir: str) -> tuple[Any, str]:
-    from app.bench.http import start_server
-
-    return start_server(url, var_dir)
 
 
 def format_table(figures: dict[str, Any]) -> str:

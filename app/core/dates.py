@@ -32,6 +32,11 @@ def datetime_fr(value: dt.datetime | None) -> str:
     return f"{date_fr(local)} à {local.hour:02d} h {local.minute:02d}"
 
 
+def today_paris() -> dt.date:
+    """Today's date in France (the server may run in UTC)."""
+    return dt.datetime.now(PARIS).date()
+
+
 def number_fr(value: int | float | None) -> str:
     """``10 000`` with a narrow no-break space, as French typography writes it."""
     if value is None:

@@ -10,7 +10,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from app.core.dates import add_months
-from app.core.errors import Conflict, FieldErrors
+from app.core.errors import FieldErrors
 from app.core.identifiers import clean_rpps, rpps_error
 from app.core.parsing import Collector
 from app.cpts.models import (
@@ -320,10 +320,3 @@ def census_query(q: str = "", accepts: str = "") -> Select[tuple[CensusGp]]:
             )
         )
     return statement
-
-
-def get_gp(session: Session, gp_id: Any) -> CensusGp:
-    gp = session.get(CensusGp, gp_id)
-    if gp is None:
-        raise Conflict("Ce médecin n'est plus au recensement.")
-    return gp

@@ -4,7 +4,6 @@ indicators. Printable pages: the QR codes are server-rendered SVG (segno), nothi
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Any
 
@@ -17,12 +16,13 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 
 from app.accounts.models import Role
-from app.core.dates import PARIS
+from app.core.dates import today_paris
 from app.core.parsing import Collector
 from app.cpts import indicators
 from app.cpts.departures import describe_departure, poster_months
 from app.cpts.models import CensusGp, CptsProfile
 from app.settings import get_settings
+from app.sites.controllers import get_site
 from app.sites.models import Site
 from app.web.auth import STAFF, require_roles
 from app.web.forms import DbSession, FormData, form_values
@@ -47,27 +47,31 @@ def profile(db_session: DbSession) -> CptsProfile | None:
     return db_session.scalar(select(CptsProfile).order_by(CptsProfile.created_at).limit(1))
 
 
-def _site(db_session: DbSession, site_id: uuid.UUID) -> Site:
-    site = db_session.get(Site, site_id)
-    if site is None:
-        raise NotFoundException("Cette antenne n'existe pas.")
-    return site
-
-
 class MaterialPages(Controller):
     path = "/cpts"
     guards = [require_roles(*STAFF)]
     include_in_schema = False
 
-    @get("/material", sync_to_thread=True, name="cpts_material")
-    def index(self, db_session: DbSession) -> Template:
+    @staticmethod
+    def _page(
+        db_session: DbSession, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None
+    ) -> Template:
+        """The material page; ``values``/``errors`` of a refused contact form, else the saved contact."""
         sites = db_session.scalars(select(Site).where(Site.active.is_(True)).order_by(Site.name)).all()
         cpts = profile(db_session)
-        values = {"name": cpts.name, "phone": cpts.phone, "email": cpts.email, "address": cpts.address} if cpts else {}
+        if values is None:
+            values = (
+                {"name": cpts.name, "phone": cpts.phone, "email": cpts.email, "address": cpts.address} if cpts else {}
+            )
         return Template(
             "cpts/material.html",
-            context={"sites": sites, "cpts": cpts, "values": values, "errors": {}, "labels": LABELS},
+            context={"sites": sites, "cpts": cpts, "values": values, "errors": errors or {}, "labels": LABELS},
+            status_code=400 if errors else 200,
         )
+
+    @get("/material", sync_to_thread=True, name="cpts_material")
+    def index(self, db_session: DbSession) -> Template:
+        return self._page(db_session)
 
     @post("/profile", sync_to_thread=True, name="cpts_profile")
     def save_profile(
@@ -82,18 +86,7 @@ class MaterialPages(Controller):
         if not phone and not email and "phone" not in c.errors and "email" not in c.errors:
             c.errors["phone"] = "Indiquez un téléphone ou un e-mail : c'est le contact imprimé sur les affiches."
         if c.errors:
-            sites = db_session.scalars(select(Site).where(Site.active.is_(True)).order_by(Site.name)).all()
-            return Template(
-                "cpts/material.html",
-                context={
-                    "sites": sites,
-                    "cpts": profile(db_session),
-                    "values": values,
-                    "errors": c.errors,
-                    "labels": LABELS,
-                },
-                status_code=400,
-            )
+            return self._page(db_session, values, c.errors)
         cpts = profile(db_session) or CptsProfile(name=name)
         cpts.name, cpts.phone, cpts.email, cpts.address = name, phone, email, address
         db_session.add(cpts)
@@ -103,11 +96,11 @@ class MaterialPages(Controller):
 
     @get("/material/poster/{site_id:uuid}", sync_to_thread=True, name="cpts_site_poster")
     def site_poster(self, db_session: DbSession, site_id: FromPath[uuid.UUID]) -> Template:
-        return self._printable(db_session, "cpts/poster_site.html", _site(db_session, site_id))
+        return self._printable(db_session, "cpts/poster_site.html", get_site(db_session, site_id))
 
     @get("/material/flyer/{site_id:uuid}", sync_to_thread=True, name="cpts_site_flyer")
     def site_flyer(self, db_session: DbSession, site_id: FromPath[uuid.UUID]) -> Template:
-        return self._printable(db_session, "cpts/flyer_site.html", _site(db_session, site_id))
+        return self._printable(db_session, "cpts/flyer_site.html", get_site(db_session, site_id))
 
     def _printable(self, db_session: DbSession, template: str, site: Site) -> Template:
         url = request_form_url()
@@ -140,7 +133,7 @@ class MaterialPages(Controller):
         gp = db_session.get(CensusGp, gp_id)
         if gp is None:
             raise NotFoundException("Ce médecin n'est pas au recensement.")
-        today = dt.datetime.now(PARIS).date()
+        today = today_paris()
         url = request_form_url()
         return Template(
             "cpts/poster_departure.html",

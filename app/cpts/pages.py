@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -17,7 +16,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy import func, select
 
 from app.accounts.models import User
-from app.core.dates import PARIS
+from app.core.dates import today_paris
 from app.core.errors import Conflict, FieldErrors
 from app.core.parsing import clean_query
 from app.cpts import census, departures, proposals
@@ -60,10 +59,6 @@ LABELS = {
 }
 
 
-def _today() -> dt.date:
-    return dt.datetime.now(PARIS).date()
-
-
 def _gp(db_session: DbSession, gp_id: uuid.UUID) -> CensusGp:
     gp = db_session.get(CensusGp, gp_id)
     if gp is None:
@@ -96,7 +91,7 @@ class CensusPages(Controller):
     def index(
         self, db_session: DbSession, q: FromQuery[str] = "", accepts: FromQuery[str] = "", page: FromQuery[int] = 1
     ) -> Template:
-        today = _today()
+        today = today_paris()
         query = clean_query(q)
         found = paginate(db_session, census.census_query(query, accepts), page, get_settings().page_size)
         counts: dict[str, int] = {
@@ -131,7 +126,7 @@ class CensusPages(Controller):
     def create(self, request: Request[User, Any, Any], db_session: DbSession, data: FormData) -> Template | Redirect:
         values = form_values(data)
         try:
-            gp = census.create_gp(db_session, values, current_territory(), request.user.username, _today())
+            gp = census.create_gp(db_session, values, current_territory(), request.user.username, today_paris())
         except FieldErrors as exc:
             db_session.rollback()
             return Template(
@@ -148,7 +143,7 @@ class CensusPages(Controller):
     def _detail_context(
         self, db_session: DbSession, gp: CensusGp, values: dict[str, Any], errors: dict[str, str]
     ) -> dict[str, Any]:
-        today = _today()
+        today = today_paris()
         pending = db_session.scalar(
             select(func.count()).where(CptsProposal.gp_id == gp.id, CptsProposal.answer == "pending")
         )
@@ -183,7 +178,9 @@ class CensusPages(Controller):
         for box in ("home_visits", "pmr"):
             values.setdefault(box, False)
         try:
-            changed = census.update_gp(db_session, gp, values, current_territory(), request.user.username, _today())
+            changed = census.update_gp(
+                db_session, gp, values, current_territory(), request.user.username, today_paris()
+            )
         except FieldErrors as exc:
             db_session.rollback()
             return Template(
@@ -207,13 +204,13 @@ class CensusPages(Controller):
         gp = _gp(db_session, gp_id)
         values = form_values(data)
         try:
-            census.record_contact(db_session, gp, values, request.user.username, _today())
+            census.record_contact(db_session, gp, values, request.user.username, today_paris())
         except FieldErrors as exc:
             db_session.rollback()
             if _is_htmx(request):
                 return Template(
                     "cpts/_call_row.html",
-                    context={**COMMON, "gp": gp, "values": values, "errors": exc.errors, "today": _today()},
+                    context={**COMMON, "gp": gp, "values": values, "errors": exc.errors, "today": today_paris()},
                     status_code=400,
                 )
             return Template(
@@ -231,7 +228,7 @@ class CensusPages(Controller):
     @get("/recontact", sync_to_thread=True, name="cpts_recontact")
     def recontact(self, db_session: DbSession, page: FromQuery[int] = 1) -> Template:
         """The "to re-contact" list: the call list of a contact round, one-step answers per row."""
-        today = _today()
+        today = today_paris()
         found = paginate(db_session, census.to_recontact(today), page, 50)
         return Template(
             "cpts/recontact.html",
@@ -247,7 +244,7 @@ class CensusPages(Controller):
 
     @get("/departures", sync_to_thread=True, name="cpts_departures")
     def departures_page(self, db_session: DbSession) -> Template:
-        today = _today()
+        today = today_paris()
         leaving = census.departures_soon(db_session, today)
         priority: dict[uuid.UUID | None, int] = {
             gp_id: n
@@ -290,7 +287,7 @@ class CensusPages(Controller):
                 upload.filename,
                 upload.file.read(),
                 request.user.username,
-                _today(),
+                today_paris(),
             )
         except ImportRefused as exc:
             db_session.rollback()
@@ -323,7 +320,7 @@ class ProposalPages(Controller):
         return Template("cpts/patient.html", context=self._context(db_session, patient, {}))
 
     def _context(self, db_session: DbSession, patient: Patient, errors: dict[str, str]) -> dict[str, Any]:
-        today = _today()
+        today = today_paris()
         waiting = patient.status in WAITING_STATUSES
         sent = proposals.proposals_of(db_session, patient)
         gps = {g.id: g for g in db_session.scalars(select(CensusGp).where(CensusGp.id.in_([p.gp_id for p in sent])))}
@@ -354,7 +351,9 @@ class ProposalPages(Controller):
             except ValueError:
                 continue
         try:
-            sent = proposals.send(db_session, patient, chosen, current_territory(), request.user.username, _today())
+            sent = proposals.send(
+                db_session, patient, chosen, current_territory(), request.user.username, today_paris()
+            )
         except FieldErrors as exc:
             db_session.rollback()
             return Template(
@@ -376,7 +375,7 @@ class ProposalPages(Controller):
             raise NotFoundException("Cette proposition n'existe pas.")
         patient_id = proposal.patient_id
         try:
-            proposals.answer(db_session, proposal, str(data.get("answer", "")), request.user.username, _today())
+            proposals.answer(db_session, proposal, str(data.get("answer", "")), request.user.username, today_paris())
         except (FieldErrors, Conflict) as exc:
             db_session.rollback()
             message = exc.message if isinstance(exc, Conflict) else "Indiquez la réponse du médecin."

@@ -16,7 +16,7 @@ from litestar.response import Response, Template
 from sqlalchemy.orm import Session
 
 from app.accounts.models import Role
-from app.core.dates import PARIS
+from app.core.dates import today_paris
 from app.reports import charts, exports
 from app.reports.figures import Report, Scenario, build_report, panel_clinicians, project, suppress
 from app.settings import get_settings
@@ -25,16 +25,12 @@ from app.web.forms import DbSession
 from app.web.territory import current_territory
 
 
-def today() -> dt.date:
-    return dt.datetime.now(PARIS).date()
-
-
 def report_for(session: Session, scenario: Scenario | None = None) -> Report:
     settings = get_settings()
     return build_report(
         session,
         current_territory(),
-        today(),
+        today_paris(),
         target=settings.target_patients,
         visits_per_year=settings.visits_per_year,
         annual_budget=settings.annual_budget_eur,
@@ -165,7 +161,7 @@ class CommitteePages(Controller):
         return Response(
             exports.to_csv(found[table]),
             media_type="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="smp-{table}-{today()}.csv"'},
+            headers={"Content-Disposition": f'attachment; filename="smp-{table}-{today_paris()}.csv"'},
         )
 
     @get("/export.xlsx", sync_to_thread=True, name="committee_xlsx")
@@ -173,7 +169,7 @@ class CommitteePages(Controller):
         return Response(
             exports.to_xlsx(report_for(db_session)),
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers={"Content-Disposition": f'attachment; filename="smp-comite-{today()}.xlsx"'},
+            headers={"Content-Disposition": f'attachment; filename="smp-comite-{today_paris()}.xlsx"'},
         )
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from app.accounts.models import Role, User
 from app.availability.services import AvailabilityService
-from app.core.dates import PARIS, date_fr
+from app.core.dates import date_fr, today_paris
 from app.core.errors import Conflict, FieldErrors
 from app.rota import drafts, jobs
 from app.rota.models import RotaDraft, RotaJob, RotaSession
@@ -35,10 +35,6 @@ RULE_LABELS = {
     "few_changes_from_previous": "Changements par rapport au planning publié",
     "avoid_sessions_above_target": "Séances au-delà de l'objectif d'une antenne",
 }
-
-
-def today() -> dt.date:
-    return dt.datetime.now(PARIS).date()
 
 
 def _draft(db_session: DbSession, draft_id: uuid.UUID) -> RotaDraft:
@@ -83,7 +79,7 @@ class RotaPages(Controller):
 
     @get("/", sync_to_thread=True, name="rota")
     def overview(self, db_session: DbSession) -> Template:
-        day = today()
+        day = today_paris()
         start = monday_of(day) + dt.timedelta(days=7)
         recent_jobs = db_session.scalars(select(RotaJob).order_by(RotaJob.created_at.desc()).limit(5)).all()
         recent_drafts = db_session.scalars(select(RotaDraft).order_by(RotaDraft.created_at.desc()).limit(5)).all()
@@ -104,7 +100,7 @@ class RotaPages(Controller):
         """Who can come to a site each half-day of a week; half-days nobody can cover stand out."""
         sites = active_sites(db_session)
         current_site = next((s for s in sites if s.id == site), sites[0] if sites else None)
-        monday = monday_of(sane_date(week) or today())
+        monday = monday_of(sane_date(week) or today_paris())
         week_days = days(monday, monday + dt.timedelta(days=5))
         rows: dict[tuple[dt.date, str], list[tuple[str, str]]] = {}
         if current_site is not None:
@@ -142,7 +138,7 @@ class RotaPages(Controller):
     ) -> Template | Redirect:
         values = form_values(data)
         try:
-            start, end = jobs.validate_period(values, today())
+            start, end = jobs.validate_period(values, today_paris())
             job = jobs.create_job(db_session, start, end, request.user.username)
         except (FieldErrors, Conflict) as exc:
             db_session.rollback()
@@ -417,7 +413,7 @@ class MyWeekPage(Controller):
 
     @get("/", sync_to_thread=True, name="my_week")
     def my_week(self, request: Request[User, Any, Any], db_session: DbSession) -> Template:
-        start = today()
+        start = today_paris()
         sessions = []
         if request.user.clinician_id is not None:
             sessions = list(

@@ -26,7 +26,7 @@ from app.web.pagination import paginate
 from app.web.territory import commune_name, current_territory
 
 
-def _get_site(db_session: DbSession, site_id: FromPath[uuid.UUID]) -> Site:
+def get_site(db_session: DbSession, site_id: uuid.UUID) -> Site:
     site = db_session.get(Site, site_id)
     if site is None:
         raise NotFoundException("Antenne introuvable.")
@@ -87,7 +87,7 @@ class SitePages(Controller):
 
     @get("/{site_id:uuid}/edit", sync_to_thread=True, name="site_edit")
     def edit_form(self, db_session: DbSession, site_id: FromPath[uuid.UUID]) -> Template:
-        site = _get_site(db_session, site_id)
+        site = get_site(db_session, site_id)
         values = SiteService.as_input(site)
         commune = current_territory().by_insee(site.commune_insee)
         values["commune"] = commune.label if commune else site.commune_insee
@@ -101,7 +101,7 @@ class SitePages(Controller):
         site_id: FromPath[uuid.UUID],
         data: FormData,
     ) -> Template | Redirect:
-        site = _get_site(db_session, site_id)
+        site = get_site(db_session, site_id)
         values = form_values(data)
         # Unticked checkboxes are absent from a submitted form: absent means "no" here.
         values.setdefault("opening_halfdays", [])
@@ -121,11 +121,11 @@ class SitePages(Controller):
 
     @get("/{site_id:uuid}/active", sync_to_thread=True, name="site_active_confirm")
     def confirm_toggle(self, db_session: DbSession, site_id: FromPath[uuid.UUID]) -> Template:
-        return Template("sites/confirm_toggle.html", context={"site": _get_site(db_session, site_id)})
+        return Template("sites/confirm_toggle.html", context={"site": get_site(db_session, site_id)})
 
     @post("/{site_id:uuid}/active", sync_to_thread=True, name="site_active")
     def toggle(self, request: Request[Any, Any, Any], db_session: DbSession, site_id: FromPath[uuid.UUID]) -> Redirect:
-        site = _get_site(db_session, site_id)
+        site = get_site(db_session, site_id)
         site.active = not site.active
         db_session.commit()
         word = "réactivée" if site.active else "désactivée"
@@ -151,7 +151,7 @@ class SiteApi(Controller):
         summary="One site",
     )
     def get_site(self, db_session: DbSession, site_id: FromPath[uuid.UUID]) -> SiteOut:
-        site = _get_site(db_session, site_id)
+        site = get_site(db_session, site_id)
         return site_out(site, commune_name(site.commune_insee))
 
     @post(
@@ -167,6 +167,6 @@ class SiteApi(Controller):
 
     @patch("/{site_id:uuid}", sync_to_thread=True, guards=[require_roles(*MANAGERS)], summary="Update a site")
     def update(self, db_session: DbSession, site_id: FromPath[uuid.UUID], data: JSONBody[SiteUpdate]) -> SiteOut:
-        site = _get_site(db_session, site_id)
+        site = get_site(db_session, site_id)
         SiteService(session=db_session).update_site(site, set_fields(data), current_territory())
         return site_out(site, commune_name(site.commune_insee))
