@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from tests.browser.a11y import describe, serious_violations, with_axe
@@ -33,12 +34,17 @@ class Keyboard:
         self.unoutlined: list[str] = []
 
     def log_in(self, username: str, password: str = "demo-smp-2026") -> None:  # noqa: S107 - the demo's
-        self.page.goto("/login")  # the username field has the focus
+        self.page.goto("/login")
+        # The username field takes the focus by itself (autofocus), once the page has rendered.
+        expect(self.page.get_by_label("Identifiant")).to_be_focused()
         self.page.keyboard.type(username)
         self.page.keyboard.press("Tab")
         self.page.keyboard.type(password)
         self.page.keyboard.press("Enter")
-        self.page.wait_for_url(lambda url: "/login" not in url)
+        try:
+            self.page.wait_for_url(lambda url: "/login" not in url, timeout=15_000)
+        except PlaywrightTimeout:
+            raise AssertionError("still on the login page: " + self.page.locator("main").inner_text()[:300]) from None
 
     def tab_to(self, wanted: Callable[[dict[str, str]], bool], what: str, limit: int = 120) -> dict[str, str]:
         for _ in range(limit):
