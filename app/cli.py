@@ -256,6 +256,8 @@ def serve(host: str, port: int, workers: int) -> None:
     """Serve the web application with uvicorn."""
     import uvicorn
 
+    from app.web.server import NoDelayH11Protocol
+
     get_settings()  # fail fast on a bad setting
     click.echo(f"SMP Planner sur http://{host}:{port}  (Ctrl+C pour arrêter)")
     uvicorn.run(
@@ -267,6 +269,7 @@ def serve(host: str, port: int, workers: int) -> None:
         log_level="info",
         proxy_headers=True,
         access_log=False,
+        http=NoDelayH11Protocol,
     )
 
 

@@ -9,6 +9,7 @@ import uuid
 from advanced_alchemy.repository import SQLAlchemySyncRepository
 from advanced_alchemy.service import SQLAlchemySyncRepositoryService
 from sqlalchemy import select
+from sqlalchemy.orm import raiseload
 
 from app.accounts.models import ApiToken, Role, User
 from app.accounts.security import (
@@ -131,10 +132,12 @@ class UserService(SQLAlchemySyncRepositoryService[User, UserRepository]):
         return token
 
     def user_for_token(self, token: str) -> User | None:
-        session = self.repository.session
-        row = session.scalars(
-            select(ApiToken).where(ApiToken.token_hash == token_digest(token), ApiToken.revoked_at.is_(None))
+        """The active user a live token belongs to. Read on every API request: one query, and
+        without the linked clinician (``user.clinician_id`` is there; reading ``user.clinician``
+        raises rather than query again)."""
+        return self.repository.session.scalars(
+            select(User)
+            .join(ApiToken, ApiToken.user_id == User.id)
+            .where(ApiToken.token_hash == token_digest(token), ApiToken.revoked_at.is_(None), User.is_active.is_(True))
+            .options(raiseload(User.clinician))
         ).one_or_none()
-        if row is None or not row.user.is_active:
-            return None
-        return row.user

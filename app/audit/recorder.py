@@ -5,9 +5,12 @@ leaving a trace:
 
 - a change (insert, update, delete) is written in the same transaction as the change itself,
   so it commits or rolls back with it;
-- a read (an ORM load) is queued on the session and written by :func:`write_pending_reads`, which
-  the web layer calls before every response and ``session_scope`` calls on exit — even when the
-  request failed, since the record was read all the same.
+- a read (an ORM load) is queued on the session. A transaction that writes carries the reads
+  queued so far with its own commit (one commit, not two: on SQLite a second write transaction
+  would queue again for the write lock); if it rolls back they are queued again. What is left is
+  written by :func:`write_pending_reads`, which the web layer calls before every response and
+  ``session_scope`` calls on exit — even when the request failed, since the record was read all
+  the same.
 
 Who acts comes from a context variable the authentication middleware (or the CLI) sets.
 """
@@ -27,12 +30,16 @@ from sqlalchemy.orm import Session
 from uuid_utils.compat import uuid7
 
 from app.audit.models import AuditEntry
+from app.db.engine import holds_write_lock
 from app.patients.models import Patient
 
 log = logging.getLogger(__name__)
 
 AUDITED_TYPES: dict[type, str] = {Patient: "patient"}
 _PENDING_KEY = "audit_pending_reads"
+_IN_FLIGHT_KEY = "audit_reads_in_flight"
+"""Reads inserted in the transaction being committed: forgotten once it commits, queued again if
+it rolls back."""
 
 
 @dataclass(frozen=True)
@@ -112,9 +119,34 @@ def _on_flush(session: Session, _flush_context: object) -> None:
         session.connection().execute(insert(AuditEntry), rows)
 
 
+@event.listens_for(Session, "before_commit")
+def _reads_with_the_commit(session: Session) -> None:
+    if not session.info.get(_PENDING_KEY) or not holds_write_lock(session):
+        return  # a read-only SQLite transaction must not become a writer here
+    pending: dict[str, str] = session.info.pop(_PENDING_KEY)
+    session.info.setdefault(_IN_FLIGHT_KEY, {}).update(pending)
+    session.execute(insert(AuditEntry), [_row("read", t, oid) for oid, t in pending.items()])
+
+
+@event.listens_for(Session, "after_commit")
+def _reads_committed(session: Session) -> None:
+    session.info.pop(_IN_FLIGHT_KEY, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _reads_rolled_back(session: Session) -> None:
+    in_flight: dict[str, str] | None = session.info.pop(_IN_FLIGHT_KEY, None)
+    if in_flight:
+        session.info.setdefault(_PENDING_KEY, {}).update(in_flight)
+
+
 def record(session: Session, action: str, object_type: str, object_id: object, detail: str = "") -> None:
     """An explicit audit row (a bulk import, an export, a search that lists patients)."""
     session.execute(insert(AuditEntry), [_row(action, object_type, object_id, detail)])
+
+
+def has_pending_reads(session: Session) -> bool:
+    return bool(session.info.get(_PENDING_KEY))
 
 
 def write_pending_reads(session: Session) -> None:

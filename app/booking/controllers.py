@@ -445,6 +445,7 @@ class BookingApi(Controller):
         if free:
             stmt = stmt.where(~booked)
         rows = db_session.execute(stmt.order_by(Slot.starts_at).limit(max(1, min(limit, 1000)))).all()
+        db_session.commit()  # ends the read here, in this thread: the request's end has nothing left to do
         return [
             SlotOut(
                 id=r[0],

@@ -15,14 +15,16 @@ from dataclasses import dataclass
 
 from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, defaultload
+from uuid_utils.compat import uuid7
 
+from app.clinicians.models import Clinician
 from app.core.dates import PARIS
 from app.core.errors import Conflict, FieldErrors
 from app.core.identifiers import clean_nir
 from app.core.parsing import clean_query
 from app.db.engine import immediate
-from app.notifications.service import notify
+from app.notifications.service import compose, insert_rows, notify
 from app.patients.models import Patient
 from app.rota.models import Booking, RotaSession, Slot
 from app.sites.models import Site
@@ -141,24 +143,36 @@ def proposals(session: Session, patient: Patient, now: dt.datetime, *, limit: in
 
 
 # --- booking ------------------------------------------------------------------------------------
-def _bookable(session: Session, slot_id: uuid.UUID, now: dt.datetime) -> Slot:
-    slot = session.get(Slot, slot_id)
-    if slot is None:
+_SESSION_AND_NAMES = (
+    defaultload(RotaSession.clinician).lazyload(Clinician.sites),
+    defaultload(RotaSession.clinician).lazyload(Clinician.main_site),
+    defaultload(RotaSession.clinician).lazyload(Clinician.supervisor),
+)
+"""A session with its site and clinician, without the clinician's own sites, main site and
+supervisor (eager by default for the pages, and not needed to book: half the cost of the load)."""
+
+
+def _bookable(session: Session, slot_id: uuid.UUID, now: dt.datetime) -> tuple[Slot, RotaSession]:
+    """The slot and its session, when the slot can be booked now. Keep both while they are needed:
+    the session's identity map holds its objects weakly, and one let go is read again."""
+    row = session.execute(
+        select(Slot, RotaSession)
+        .join(RotaSession, RotaSession.id == Slot.session_id)
+        .where(Slot.id == slot_id)
+        .options(*_SESSION_AND_NAMES)
+    ).one_or_none()
+    if row is None:
         raise FieldErrors({"slot": "Créneau inconnu."})
-    rs = session.get(RotaSession, slot.session_id)
-    if slot.status != "open" or rs is None or rs.status != "published":
+    slot, rs = row
+    if slot.status != "open" or rs.status != "published":
         raise Conflict(NOT_BOOKABLE, "slot")
     if slot.starts_at <= now:
         raise Conflict(PAST, "slot")
-    return slot
+    return slot, rs
 
 
 def _check_free(session: Session, slot: Slot, patient_id: uuid.UUID, ignore: uuid.UUID | None = None) -> None:
     live = select(Booking.id).where(Booking.slot_id == slot.id, Booking.status == "booked")
-    if ignore:
-        live = live.where(Booking.id != ignore)
-    if session.scalar(live) is not None:
-        raise Conflict(TAKEN, "slot")
     overlap = select(Booking.id).where(
         Booking.patient_id == patient_id,
         Booking.status == "booked",
@@ -166,8 +180,12 @@ def _check_free(session: Session, slot: Slot, patient_id: uuid.UUID, ignore: uui
         slot.starts_at < Booking.ends_at,
     )
     if ignore:
+        live = live.where(Booking.id != ignore)
         overlap = overlap.where(Booking.id != ignore)
-    if session.scalar(overlap) is not None:
+    taken, busy = session.execute(select(live.exists(), overlap.exists())).one()  # one round trip
+    if taken:
+        raise Conflict(TAKEN, "slot")
+    if busy:
         raise Conflict(OVERLAP, "patient")
 
 
@@ -183,24 +201,40 @@ def _integrity(exc: IntegrityError) -> Conflict:
 def book(
     session: Session, slot_id: uuid.UUID, patient_id: uuid.UUID, kind: str, by: str, now: dt.datetime | None = None
 ) -> Booking:
+    """Book ``slot_id`` for the patient, with its confirmation messages, in one transaction.
+
+    On SQLite one writer holds the database at a time and every other booking waits for it, so all
+    that only reads comes first: the patient, the slot, the checks that give a precise refusal
+    (slot no longer bookable, already taken, patient busy then) and the messages' text. The write
+    lock covers the inserts alone. A booking that raced this one between the checks and the insert
+    is refused by the database itself (unique index, overlap and bookable-slot constraints), and
+    :func:`_integrity` turns that into the same refusal. (A published session never changes
+    clinician or site in place, so the messages built before the lock stay true.)"""
     now = now or dt.datetime.now(dt.UTC)
     if kind not in KINDS:
         raise FieldErrors({"kind": "Type de consultation inconnu : office, home_visit ou teleconsultation."})
-    immediate(session)
-    if session.get(Patient, patient_id) is None:
+    patient = session.get(Patient, patient_id)  # held: the messages read it again
+    if patient is None:
         raise FieldErrors({"patient": "Patient inconnu."})
-    slot = _bookable(session, slot_id, now)
+    slot, _rota_session = _bookable(session, slot_id, now)  # both held: compose() reads them again
     _check_free(session, slot, patient_id)
-    booking = Booking.for_slot(slot, patient_id, kind=kind, booked_by=by[:80])
+    booking = Booking.for_slot(slot, patient_id, id=_new_id(), kind=kind, booked_by=by[:80])
+    messages = compose(session, booking, "confirmation", now, slot=slot)
+
+    immediate(session)
     session.add(booking)
     try:
         session.flush()
-        notify(session, booking, "confirmation", now)  # in the same transaction as the booking
+        insert_rows(session, messages)  # in the same transaction as the booking
         session.commit()
     except IntegrityError as exc:
         session.rollback()
         raise _integrity(exc) from None
     return booking
+
+
+def _new_id() -> uuid.UUID:
+    return uuid.UUID(bytes=uuid7().bytes)
 
 
 def move(session: Session, booking: Booking, slot_id: uuid.UUID, by: str, now: dt.datetime | None = None) -> Booking:
@@ -209,7 +243,7 @@ def move(session: Session, booking: Booking, slot_id: uuid.UUID, by: str, now: d
     _fresh(session, booking)
     if booking.status not in ("booked", "to_rebook"):
         raise Conflict("Ce rendez-vous n'est plus actif.")
-    slot = _bookable(session, slot_id, now)
+    slot, _rota_session = _bookable(session, slot_id, now)
     _check_free(session, slot, booking.patient_id, ignore=booking.id)
     previous = booking.starts_at
     booking.slot_id, booking.starts_at, booking.ends_at = slot.id, slot.starts_at, slot.ends_at
@@ -255,7 +289,7 @@ def undo_cancel(session: Session, booking: Booking, now: dt.datetime | None = No
     _fresh(session, booking)
     if booking.status != "cancelled":
         raise Conflict("Ce rendez-vous n'est pas annulé.")
-    slot = _bookable(session, booking.slot_id, now)
+    slot, _rota_session = _bookable(session, booking.slot_id, now)
     _check_free(session, slot, booking.patient_id, ignore=booking.id)
     booking.status, booking.cancel_reason = "booked", ""
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -10,7 +11,24 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.db.sqlite_writers import WriterGate
+
 SQLITE_BEGIN_OPTION = "smp_sqlite_begin"
+_WRITE_LOCK_KEY = "smp_holds_write_lock"
+
+
+def holds_write_lock(session: Session) -> bool:
+    """Whether the session's transaction may write without upgrading a read snapshot: always on
+    PostgreSQL, on SQLite once :func:`immediate` has taken the lock (until the transaction ends)."""
+    if session.get_bind().dialect.name != "sqlite":
+        return True
+    return bool(session.info.get(_WRITE_LOCK_KEY))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_write_lock(session: Session, transaction: object) -> None:
+    if getattr(transaction, "parent", None) is None:
+        session.info.pop(_WRITE_LOCK_KEY, None)
 
 
 def immediate(session: Session) -> None:
@@ -27,6 +45,7 @@ def immediate(session: Session) -> None:
             raise RuntimeError("immediate() must come before any change in the session")
         session.commit()  # nothing to write: ends the read snapshot (objects stay loaded)
     session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+    session.info[_WRITE_LOCK_KEY] = True
 
 
 def _sqlite_path(url: str) -> Path | None:
@@ -34,6 +53,14 @@ def _sqlite_path(url: str) -> Path | None:
     if url.startswith(prefix) and ":memory:" not in url:
         return Path(url[len(prefix) :])
     return None
+
+
+_GATES: weakref.WeakKeyDictionary[Engine, WriterGate] = weakref.WeakKeyDictionary()
+
+
+def writer_gate(engine: Engine) -> WriterGate | None:
+    """The writers' gate of a SQLite file database (None for PostgreSQL or an in-memory one)."""
+    return _GATES.get(engine)
 
 
 def make_engine(url: str, **kwargs: object) -> Engine:
@@ -57,12 +84,27 @@ def make_engine(url: str, **kwargs: object) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
+        gate = WriterGate(path) if path is not None else None
+        if gate is not None:
+            _GATES[engine] = gate
+
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
             # Deferred by default, so readers never block writers (WAL). A write path that must not
-            # lose a race asks for IMMEDIATE with :func:`immediate` before its first statement.
+            # lose a race asks for IMMEDIATE with :func:`immediate` before its first statement, and
+            # queues for it at the writers' gate first.
             mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
+            if mode == "IMMEDIATE" and gate is not None:
+                gate.acquire(conn.connection.info)
             conn.exec_driver_sql(f"BEGIN {mode}")
+
+        if gate is not None:
+
+            def _let_go(_dbapi_connection, record, *_args):  # type: ignore[no-untyped-def]
+                gate.release(record.info)
+
+            for name in ("checkin", "close", "detach", "invalidate"):
+                event.listen(engine.pool, name, _let_go)
 
         return engine
     # hide_parameters: a failed statement must never write its values (patient data) to the logs.

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, exists, select, update
+from sqlalchemy import CursorResult, Table, exists, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -101,18 +101,19 @@ def email_recipient(patient: Patient) -> str | None:
     return address if _EMAIL.match(address) else None
 
 
-def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, object]]) -> list[uuid.UUID]:
+def insert_rows(session: Session, rows: list[dict[str, object]]) -> list[uuid.UUID]:
+    """Insert outbox rows built by :func:`compose`, skipping any already queued (same dedup key):
+    the ids inserted. :func:`queue` is the same returning the messages."""
     if not rows:
         return []
     dialect = session.get_bind().dialect.name
     builder = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = (
-        builder(OutboxMessage)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["dedup_key"])
-        .returning(OutboxMessage.id)
-    )
-    return list(session.scalars(stmt))
+    # The rows go as parameters, not inside the statement, so it is compiled once per process
+    # and not at every booking (under the write lock).
+    table = OutboxMessage.__table__
+    assert isinstance(table, Table)
+    stmt = builder(table).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(table.c.id)
+    return list(session.scalars(stmt, rows))
 
 
 def notify(
@@ -131,11 +132,30 @@ def notify(
     messages queued by this call: empty when the patient can be reached by neither channel (tell the
     secretary to phone) or when the same message was already queued. Flushes, never commits.
     """
+    session.flush()
+    return queue(session, compose(session, booking, kind, now, previous_starts_at=previous_starts_at))
+
+
+def compose(
+    session: Session,
+    booking: Booking,
+    kind: str,
+    now: dt.datetime,
+    *,
+    previous_starts_at: dt.datetime | None = None,
+    slot: Slot | None = None,
+) -> list[dict[str, object]]:
+    """The outbox rows :func:`notify` would queue, built but not written.
+
+    It only reads (the patient, the slot, its session, site and clinician), so a write path can
+    build its messages before it takes the write lock and hold the lock only to insert them with
+    :func:`insert_rows` (or :func:`queue`). ``booking`` needs its ``id``, ``kind`` and
+    ``patient_id``; it may not be in the session yet when ``slot`` is given.
+    """
     if kind not in KINDS:
         raise ValueError(f"unknown message kind {kind!r}")
-    session.flush()
-    view = appointment_view(session, booking)
-    patient = session.get(Patient, booking.patient_id)
+    patient = session.get(Patient, booking.patient_id)  # first, and held: the view reads it too
+    view = appointment_view(session, booking, slot)
     assert patient is not None  # appointment_view checked it
     stamp = now.astimezone(dt.UTC)
     base: dict[str, object] = {
@@ -180,7 +200,12 @@ def notify(
                 ),
             }
         )
-    ids = _insert_ignoring_duplicates(session, rows)
+    return rows
+
+
+def queue(session: Session, rows: list[dict[str, object]]) -> list[OutboxMessage]:
+    """Insert rows built by :func:`compose`; the messages queued (a duplicate is skipped)."""
+    ids = insert_rows(session, rows)
     if not ids:
         return []
     return list(session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.channel)))

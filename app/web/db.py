@@ -17,7 +17,7 @@ from litestar.types import Message, Scope
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from app.audit.recorder import write_pending_reads
+from app.audit.recorder import has_pending_reads, write_pending_reads
 
 
 def _finish(session: Session) -> None:
@@ -42,7 +42,10 @@ def make_before_send(scope_key: str) -> Callable[[Message, Scope], Awaitable[Non
         if session is None:
             return
         delete_aa_scope_state(scope, scope_key)
-        await anyio.to_thread.run_sync(_finish, session)
+        if session.in_transaction() or has_pending_reads(session):
+            await anyio.to_thread.run_sync(_finish, session)  # database work: off the event loop
+        else:
+            session.close()  # the handler ended its transaction: nothing left but to let go
 
     return before_send
 

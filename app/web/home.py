@@ -99,7 +99,7 @@ class HomeController(Controller):
                     describe_departure=describe_departure,
                     commune_name=commune_name,
                 )
-        elif user.role == Role.CLINICIAN and user.clinician is not None:
+        elif user.role == Role.CLINICIAN and user.clinician_id is not None:
             me = db_session.get(Clinician, user.clinician_id)
             panel = db_session.scalar(
                 select(func.count()).where(

@@ -76,3 +76,72 @@ def test_a_second_application_in_the_same_process_still_writes_the_reads(app, db
         assert other.get(f"/patients/{patient_id}").status_code == 200
     db.rollback()
     assert db.scalar(select(func.count()).where(AuditEntry.object_id == str(patient_id))) == before + 1
+
+
+def _unread_patient(db, offset: int):
+    """A patient far down the list, that no other test reads."""
+    return db.scalar(select(Patient.id).order_by(Patient.reference.desc()).offset(offset).limit(1))
+
+
+def test_a_writing_transaction_carries_the_reads_made_before_its_commit(engine, demo, db):
+    """One commit for the change and the reads (on SQLite a second transaction would queue again
+    for the write lock): the read row is there as soon as the change is committed."""
+    from app.audit.recorder import has_pending_reads, record
+    from app.db.engine import immediate, session_factory
+
+    patient_id = _unread_patient(db, 11)
+    session = session_factory(engine)()
+    try:
+        with acting_as(Actor(None, "secretariat2")):
+            session.get(Patient, patient_id)
+            immediate(session)
+            record(session, "export", "patient", patient_id, "test")
+            session.commit()
+        assert not has_pending_reads(session)  # nothing left for the end of the request
+    finally:
+        session.close()
+    actions = sorted(r.action for r in _rows_for(db, patient_id) if r.actor == "secretariat2")
+    assert actions == ["export", "read"]
+
+
+def test_reads_carried_by_a_transaction_that_rolls_back_are_written_all_the_same(engine, demo, db):
+    from app.audit.recorder import has_pending_reads, record, write_pending_reads
+    from app.db.engine import immediate, session_factory
+
+    patient_id = _unread_patient(db, 12)
+    session = session_factory(engine)()
+    try:
+        with acting_as(Actor(None, "secretariat2")):
+            session.get(Patient, patient_id)
+            immediate(session)
+            record(session, "export", "patient", patient_id, "test")
+            session.rollback()  # the change is abandoned...
+            assert has_pending_reads(session)  # ...the read is not
+            write_pending_reads(session)
+    finally:
+        session.close()
+    actions = [r.action for r in _rows_for(db, patient_id) if r.actor == "secretariat2"]
+    assert actions == ["read"]
+
+
+def test_on_sqlite_a_read_only_commit_never_writes_the_reads(engine, demo, db):
+    """A SQLite transaction that has not taken the write lock must not start writing at its commit
+    (it could be refused as a stale reader): its reads wait for the end of the request."""
+    from app.audit.recorder import has_pending_reads, write_pending_reads
+    from app.db.engine import session_factory
+
+    patient_id = _unread_patient(db, 13)
+    session = session_factory(engine)()
+    try:
+        with acting_as(Actor(None, "secretariat2")):
+            session.get(Patient, patient_id)
+            session.commit()
+            if engine.dialect.name == "sqlite":
+                assert has_pending_reads(session)
+                assert [r for r in _rows_for(db, patient_id) if r.actor == "secretariat2"] == []
+            else:  # PostgreSQL: any transaction may write, the reads went with this commit
+                assert not has_pending_reads(session)
+            write_pending_reads(session)
+    finally:
+        session.close()
+    assert [r.action for r in _rows_for(db, patient_id) if r.actor == "secretariat2"] == ["read"]

@@ -145,6 +145,36 @@ def test_a_revoked_token_no_longer_opens_the_api(as_user, client, db):
     assert "révoqué" in browser.get("/profile").text
 
 
+def test_a_deactivated_account_loses_the_api_at_once_even_after_its_token_was_trusted(client, db, token_for):
+    """Checked tokens are trusted again for a few seconds without a query, but any change to an
+    account made by this process forgets them at once."""
+    service = UserService(session=db)
+    account = service.create_user(f"secretariat-{uuid.uuid4().hex[:8]}", "secretary", "Un-mot-de-passe-solide-42")
+    headers = {"Authorization": f"Bearer {service.issue_token(account, 'tests')}"}
+    assert client.get("/api/sites", headers=headers).status_code == 200  # checked, then trusted
+    account.is_active = False
+    db.commit()
+    assert client.get("/api/sites", headers=headers).status_code == 401
+    account.is_active = True
+    db.commit()
+    assert client.get("/api/sites", headers=headers).status_code == 200
+
+
+def test_a_token_checked_by_another_process_is_trusted_only_for_a_few_seconds():
+    """What another server process revoked takes effect here when the entry expires."""
+    import time
+
+    from app.web.auth import TokenCache
+
+    cache = TokenCache(ttl=0.2)
+    user = User(username="x", role="secretary")
+    cache.put("digest", user)
+    assert cache.get("digest") is user
+    assert cache.get("another digest") is None  # only tokens found valid are kept
+    time.sleep(0.25)
+    assert cache.get("digest") is None
+
+
 def test_the_commune_search_api_finds_communes_of_the_territory(client, token_for):
     found = client.get("/api/communes", params={"q": "chateau gontier"}, headers=token_for("secretariat1")).json()
     assert found[0]["insee"] == "53062"

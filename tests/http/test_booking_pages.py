@@ -173,6 +173,31 @@ def test_the_api_lists_free_slots_books_with_201_refuses_with_409_and_cancels(cl
     assert again.status_code == 201
 
 
+def test_a_booking_through_the_api_audits_the_patient_read_once_even_when_it_is_refused(client, db, token):
+    """The read of the patient goes with the booking's own commit (not in a second transaction);
+    a refused booking read the patient too, and says so."""
+    from app.audit.models import AuditEntry
+
+    def reads(patient_id):
+        db.rollback()
+        return db.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.object_id == str(patient_id), AuditEntry.action == "read")
+        )
+
+    headers = {"Authorization": f"Bearer {token}"}
+    slot = _free_slot(db, 13)
+    a, b = _patients_without_booking(db, 2, skip=150)
+    before_a, before_b = reads(a.id), reads(b.id)
+    created = client.post("/api/bookings", json={"slot": str(slot.id), "patient": str(a.id)}, headers=headers)
+    assert created.status_code == 201
+    assert reads(a.id) == before_a + 1
+    taken = client.post("/api/bookings", json={"slot": str(slot.id), "patient": str(b.id)}, headers=headers)
+    assert taken.status_code == 409
+    assert reads(b.id) == before_b + 1
+
+
 def test_fifty_concurrent_requests_for_one_slot_give_one_201_and_49_clear_409s(live_server, db, token):
     slot = _free_slot(db, 11)
     patients = _patients_without_booking(db, 50, skip=100)
