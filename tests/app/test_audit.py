@@ -1,6 +1,10 @@
 """Every read or change of a patient record leaves an audit row, with no identity in it."""
 
+from contextlib import contextmanager
+
+import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.audit.models import AuditEntry
 from app.audit.recorder import Actor, acting_as
@@ -83,43 +87,50 @@ def _unread_patient(db, offset: int):
     return db.scalar(select(Patient.id).order_by(Patient.reference.desc()).offset(offset).limit(1))
 
 
-def test_a_writing_transaction_carries_the_reads_made_before_its_commit(engine, demo, db):
-    """One commit for the change and the reads (on SQLite a second transaction would queue again
-    for the write lock): the read row is there as soon as the change is committed."""
-    from app.audit.recorder import has_pending_reads, record
+@contextmanager
+def _read_then_write(engine, patient_id):
+    """A session that read the patient, then took the write lock and wrote an export row."""
+    from app.audit.recorder import record
     from app.db.engine import immediate, session_factory
 
-    patient_id = _unread_patient(db, 11)
     session = session_factory(engine)()
     try:
         with acting_as(Actor(None, "secretariat2")):
             session.get(Patient, patient_id)
             immediate(session)
             record(session, "export", "patient", patient_id, "test")
-            session.commit()
-        assert not has_pending_reads(session)  # nothing left for the end of the request
+            yield session
     finally:
         session.close()
+
+
+def test_a_writing_transaction_carries_the_reads_made_before_its_commit(engine, demo, db):
+    """One commit for the change and the reads (on SQLite a second transaction would queue again
+    for the write lock): the read row is there as soon as the change is committed."""
+    from app.audit.recorder import has_pending_reads
+
+    patient_id = _unread_patient(db, 11)
+    with _read_then_write(engine, patient_id) as session:
+        session.commit()
+        assert not has_pending_reads(session)  # nothing left for the end of the request
     actions = sorted(r.action for r in _rows_for(db, patient_id) if r.actor == "secretariat2")
     assert actions == ["export", "read"]
 
 
-def test_reads_carried_by_a_transaction_that_rolls_back_are_written_all_the_same(engine, demo, db):
-    from app.audit.recorder import has_pending_reads, record, write_pending_reads
-    from app.db.engine import immediate, session_factory
+def test_reads_put_in_a_commit_that_fails_are_written_all_the_same(engine, demo, db):
+    """The commit took the reads, then failed (a name already taken): the change is abandoned,
+    the reads are queued again and written at the end."""
+    from app.accounts.models import User
+    from app.audit.recorder import has_pending_reads, write_pending_reads
 
     patient_id = _unread_patient(db, 12)
-    session = session_factory(engine)()
-    try:
-        with acting_as(Actor(None, "secretariat2")):
-            session.get(Patient, patient_id)
-            immediate(session)
-            record(session, "export", "patient", patient_id, "test")
-            session.rollback()  # the change is abandoned...
-            assert has_pending_reads(session)  # ...the read is not
-            write_pending_reads(session)
-    finally:
-        session.close()
+    with _read_then_write(engine, patient_id) as session:
+        session.add(User(username="admin", role="admin", full_name="doublon"))
+        with pytest.raises(IntegrityError):
+            session.commit()
+        session.rollback()
+        assert has_pending_reads(session)
+        write_pending_reads(session)
     actions = [r.action for r in _rows_for(db, patient_id) if r.actor == "secretariat2"]
     assert actions == ["read"]
 
