@@ -81,16 +81,6 @@ def _forget_checked_tokens(session: Session) -> None:
         token_cache.clear()
 
 
-def user_for_token(factory: sessionmaker[Session], token: str) -> User | None:
-    digest = token_digest(token)
-    user = token_cache.get(digest)
-    if user is None:
-        user = _lookup(factory, token, None)
-        if user is not None:
-            token_cache.put(digest, user)
-    return user
-
-
 def _lookup(factory: sessionmaker[Session], token: str | None, user_id: str | None) -> User | None:
     """The user of every request, detached: its clinician is not loaded (``clinician_id`` is)."""
     with factory() as session:
@@ -119,9 +109,12 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
         if path.startswith("/api/"):
             if header.lower().startswith("bearer "):
                 token = header[7:].strip()
-                user = token_cache.get(token_digest(token))
+                digest = token_digest(token)
+                user = token_cache.get(digest)
                 if user is None:
-                    user = await anyio.to_thread.run_sync(user_for_token, factory, token)
+                    user = await anyio.to_thread.run_sync(_lookup, factory, token, None)
+                    if user is not None:
+                        token_cache.put(digest, user)
         else:
             session_data = connection.scope.get("session")
             # After a logout the session is Litestar's Empty sentinel, not a dict.
