@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
+from app.core.dates import MONTHS_FR
 from app.rota.models import RotaSession
 from tests.browser.conftest import sign_in
 
@@ -76,7 +77,9 @@ def test_a_gp_publishes_a_weekly_pattern_and_an_absence(page):
     page.get_by_label("À partir du").fill(start.isoformat())
     page.get_by_role("button", name="Enregistrer la semaine type").click()
     expect(page.get_by_text("Semaine type enregistrée")).to_be_visible()
-    expect(page.get_by_text("Une nouvelle semaine type prendra effet")).to_be_visible()
+    # This pattern's own notice: other tests may have left the same doctor patterns for other weeks.
+    starts = f"{start.day} {MONTHS_FR[start.month - 1]}"
+    expect(page.get_by_text(f"Une nouvelle semaine type prendra effet le lundi {starts}")).to_be_visible()
 
     page.locator("#f-start_date").fill((start + dt.timedelta(days=7)).isoformat())
     page.locator("#f-end_date").fill((start + dt.timedelta(days=11)).isoformat())
